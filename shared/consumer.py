@@ -1,0 +1,191 @@
+"""Idempotent event consumption with retries and dead letters.
+
+Each event's effect and its processed-event record (`inbox`, unique by event id) are written in
+one MongoDB transaction; the Kafka offset is committed only after that (FastStream's
+`NACK_ON_ERROR`: commit after the handler, seek back when it raises). A message that cannot be
+parsed, or whose handler still fails after its attempts, goes to `<topic>.dlq` and the partition
+moves on. When MongoDB itself is unreachable the message is not dead-lettered: it is left
+uncommitted and redelivered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from pydantic import ValidationError
+from pymongo import AsyncMongoClient, IndexModel
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import ConnectionFailure, DuplicateKeyError
+
+from shared.events import CloudEvent, dlq, utcnow
+from shared.logging import bind, log_context
+from shared.metrics import ServiceMetrics
+from shared.mongo import Document
+from shared.tracing import set_traceparent, trace_id
+
+log = logging.getLogger(__name__)
+
+INBOX = "inbox"
+INBOX_INDEXES = {
+    INBOX: [
+        IndexModel(
+            "processed_at",
+            name="inbox_ttl",
+            expireAfterSeconds=int(timedelta(days=30).total_seconds()),
+        )
+    ]
+}
+
+Handler = Callable[[CloudEvent, AsyncClientSession], Awaitable[None]]
+
+
+class _Duplicate(Exception):
+    pass
+
+
+class EventConsumer:
+    """Registers FastStream subscribers whose handlers run exactly once per event id."""
+
+    def __init__(
+        self,
+        broker: KafkaBroker,
+        client: AsyncMongoClient[Document],
+        db: AsyncDatabase[Document],
+        metrics: ServiceMetrics,
+        *,
+        group_id: str,
+        topic_prefix: str = "",
+        max_attempts: int = 3,
+        retry_backoff_s: float = 0.2,
+    ) -> None:
+        self.broker = broker
+        self.client = client
+        self.db = db
+        self.metrics = metrics
+        self.group_id = group_id
+        self.prefix = topic_prefix
+        self.max_attempts = max_attempts
+        self.retry_backoff_s = retry_backoff_s
+        self._handlers: dict[str, Handler] = {}
+
+    def subscribe(self, topic: str, handler: Handler) -> None:
+        full = self.prefix + topic
+
+        async def on_message(msg: KafkaMessage) -> None:
+            await self.handle(topic, full, msg.body, msg.headers, msg.raw_message)
+
+        self.broker.subscriber(
+            full,
+            group_id=self.group_id,
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            auto_offset_reset="earliest",
+            title=f"{self.group_id}:{topic}",
+            description=handler.__doc__,
+        )(on_message)
+        self._handlers[topic] = handler
+
+    async def handle(
+        self, topic: str, full_topic: str, body: bytes, headers: dict[str, str], raw: object
+    ) -> None:
+        try:
+            event = CloudEvent.model_validate_json(body)
+        except ValidationError as exc:
+            await self._dead_letter(
+                full_topic, topic, body, headers, raw, f"invalid envelope: {exc}", 1
+            )
+            return
+        token = bind(
+            report_id=event.subject, event_id=event.id, trace_id=trace_id(event.traceparent)
+        )
+        set_traceparent(event.traceparent)
+        try:
+            await self._process(topic, full_topic, event, body, headers, raw)
+        finally:
+            log_context.reset(token)
+
+    async def _process(
+        self,
+        topic: str,
+        full_topic: str,
+        event: CloudEvent,
+        body: bytes,
+        headers: dict[str, str],
+        raw: object,
+    ) -> None:
+        handler = self._handlers[topic]
+        for attempt in range(1, self.max_attempts + 1):
+            start = time.perf_counter()
+            try:
+                await self._apply_once(handler, event)
+            except _Duplicate:
+                self.metrics.events_consumed.labels(topic, "duplicate").inc()
+                return
+            except ConnectionFailure:
+                self.metrics.events_failed.labels(topic).inc()
+                log.warning("database unreachable; message left uncommitted for redelivery")
+                await asyncio.sleep(1.0)
+                raise
+            except Exception as exc:
+                self.metrics.events_failed.labels(topic).inc()
+                log.warning("handler failed (attempt %d/%d): %r", attempt, self.max_attempts, exc)
+                if attempt == self.max_attempts:
+                    await self._dead_letter(
+                        full_topic, topic, body, headers, raw, repr(exc), attempt
+                    )
+                    return
+                await asyncio.sleep(self.retry_backoff_s * 2 ** (attempt - 1))
+            else:
+                self.metrics.handler_latency.labels(topic).observe(time.perf_counter() - start)
+                self.metrics.events_consumed.labels(topic, "processed").inc()
+                return
+
+    async def _apply_once(self, handler: Handler, event: CloudEvent) -> None:
+        async def work(session: AsyncClientSession) -> None:
+            try:
+                await self.db[INBOX].insert_one(
+                    {
+                        "_id": event.id,
+                        "type": event.type,
+                        "subject": event.subject,
+                        "processed_at": utcnow(),
+                    },
+                    session=session,
+                )
+            except DuplicateKeyError as exc:
+                raise _Duplicate from exc
+            await handler(event, session)
+
+        async with self.client.start_session() as session:
+            await session.with_transaction(work)
+
+    async def _dead_letter(
+        self,
+        full_topic: str,
+        topic: str,
+        body: bytes,
+        headers: dict[str, str],
+        raw: object,
+        error: str,
+        attempts: int,
+    ) -> None:
+        key = getattr(raw, "key", None)
+        dl_headers = {
+            **{k: v for k, v in headers.items() if isinstance(v, str)},
+            "x-dlq-error": error[:1000],
+            "x-dlq-attempts": str(attempts),
+            "x-dlq-topic": full_topic,
+            "x-dlq-partition": str(getattr(raw, "partition", "")),
+            "x-dlq-offset": str(getattr(raw, "offset", "")),
+            "x-dlq-group": self.group_id,
+        }
+        await self.broker.publish(body, dlq(full_topic), key=key, headers=dl_headers)
+        self.metrics.events_dead_lettered.labels(topic).inc()
+        log.error("event dead-lettered to %s: %s", dlq(full_topic), error[:200])

@@ -1,0 +1,267 @@
+"""The event contract: topic names, the CloudEvents 1.0 envelope and versioned payloads.
+
+Payloads are versioned by the `type` suffix's schema (`dataschema`); within a version only
+additive changes are allowed. Personal data never appears here in plain text.
+"""
+
+from __future__ import annotations
+
+import builtins
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Literal, TypeVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class Topic(StrEnum):
+    REPORT_CREATED = "report.created"
+    REPORT_ASSIGNED = "report.assigned"
+    REPORT_ACCEPTED = "report.accepted"
+    REPORT_IN_PROGRESS = "report.in_progress"
+    REPORT_RESOLVED = "report.resolved"
+    REPORT_CLOSED = "report.closed"
+    REPORT_REJECTED = "report.rejected"
+    REPORT_DUPLICATE = "report.duplicate"
+    REPORT_ESCALATED = "report.escalated"
+    REPORT_RATED = "report.rated"
+    REPORT_REOPENED = "report.reopened"
+    REPORT_SUPPORTED = "report.supported"
+    JURISDICTION_CATALOG = "jurisdiction.catalog"
+
+
+REPORT_TOPICS: tuple[Topic, ...] = tuple(t for t in Topic if t.value.startswith("report."))
+
+
+def dlq(topic: str) -> str:
+    return f"{topic}.dlq"
+
+
+class Status(StrEnum):
+    RECEIVED = "received"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+
+    @property
+    def open311(self) -> Literal["open", "closed"]:
+        return "open" if self in _OPEN else "closed"
+
+
+_OPEN = {Status.RECEIVED, Status.ASSIGNED, Status.IN_PROGRESS}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class CloudEvent(BaseModel):
+    """CloudEvents 1.0, structured JSON mode, with the `sequence` and `traceparent` extensions."""
+
+    model_config = ConfigDict(frozen=True)
+
+    specversion: Literal["1.0"] = "1.0"
+    id: str = Field(
+        default_factory=lambda: str(uuid.uuid4()), description="Made once, in the outbox"
+    )
+    source: str = Field(description="Producing service, e.g. `/fieldreports/intake`")
+    type: str = Field(description="Event type, equal to its topic name, e.g. `report.created`")
+    subject: str = Field(description="Report id (also the Kafka key)")
+    time: AwareDatetime = Field(default_factory=utcnow)
+    datacontenttype: Literal["application/json"] = "application/json"
+    dataschema: str | None = Field(
+        default=None, description="Payload schema id, e.g. `report.created/v1`"
+    )
+    sequence: int = Field(ge=1, description="Increasing per report within the producing service")
+    traceparent: str | None = Field(default=None, description="W3C trace context")
+    data: dict[str, Any]
+
+    def payload(self, model: builtins.type[M]) -> M:
+        return model.model_validate(self.data)
+
+
+# ---------------------------------------------------------------- payloads (v1)
+
+
+class GeoPoint(BaseModel):
+    lat: float = Field(ge=-90, le=90, description="Latitude, WGS84")
+    lon: float = Field(ge=-180, le=180, description="Longitude, WGS84")
+
+
+class ReportCreatedV1(BaseModel):
+    """A resident filed a report (or the reconciler re-published one still `received`)."""
+
+    report_id: str
+    category: str = Field(description="Category (Open311 service) code")
+    location: GeoPoint
+    address: str | None = None
+    description: str
+    language: str = Field(default="vi", description="Resident's language for notifications")
+    photo_urls: list[str] = Field(default_factory=list)
+    attributes: dict[str, Any] = Field(default_factory=dict, description="Category attributes")
+    created_at: AwareDatetime
+    channel: str = Field(default="api", description="api, open311, web, mobile ...")
+    contact_sealed: str | None = Field(
+        default=None, description="Reporter contact, AES-GCM sealed for notify; never plain"
+    )
+
+
+class ReportAssignedV1(BaseModel):
+    report_id: str
+    assignment_id: str
+    agency_id: str
+    agency_name: str
+    category: str
+    due_at: AwareDatetime
+    attempt: int = Field(ge=1, description="1 for the first routing, +1 per re-route or transfer")
+    rule_id: str | None = Field(
+        default=None, description="Rule that chose the agency; null if manual"
+    )
+    area_id: str | None = None
+    reason: str = Field(default="rule", description="rule, fallback, reroute, transfer, manual")
+    assigned_at: AwareDatetime
+
+
+class ReportAcceptedV1(BaseModel):
+    """Staff started work: public status `in_progress`."""
+
+    report_id: str
+    assignment_id: str
+    agency_id: str
+    note: str | None = None
+    at: AwareDatetime
+
+
+class ReportResolvedV1(BaseModel):
+    report_id: str
+    assignment_id: str
+    agency_id: str
+    note: str
+    photo_urls: list[str] = Field(default_factory=list)
+    resolved_at: AwareDatetime
+    on_time: bool | None = None
+
+
+class ReportClosedV1(BaseModel):
+    report_id: str
+    reason: str = "rated"
+    at: AwareDatetime
+
+
+class ReportRejectedV1(BaseModel):
+    """Rejected as spam or not a public matter (by an operator): public status `rejected`."""
+
+    report_id: str
+    reason: str
+    by: str = Field(description="operator or agency id, never a person's identity")
+    at: AwareDatetime
+
+
+class ReportDuplicateV1(BaseModel):
+    report_id: str
+    duplicate_of: str
+    at: AwareDatetime
+
+
+class ReportEscalatedV1(BaseModel):
+    report_id: str
+    assignment_id: str
+    agency_id: str
+    due_at: AwareDatetime
+    at: AwareDatetime
+    level: int = 1
+
+
+class ReportRatedV1(BaseModel):
+    report_id: str
+    rating: int = Field(ge=1, le=5)
+    comment: str | None = None
+    at: AwareDatetime
+
+
+class ReportReopenedV1(BaseModel):
+    report_id: str
+    reason: str
+    at: AwareDatetime
+    category: str | None = None
+    location: GeoPoint | None = None
+
+
+class ReportSupportedV1(BaseModel):
+    report_id: str
+    supporters: int = Field(ge=1)
+    at: AwareDatetime
+
+
+PAYLOADS: dict[str, type[BaseModel]] = {
+    Topic.REPORT_CREATED: ReportCreatedV1,
+    Topic.REPORT_ASSIGNED: ReportAssignedV1,
+    Topic.REPORT_ACCEPTED: ReportAcceptedV1,
+    Topic.REPORT_IN_PROGRESS: ReportAcceptedV1,
+    Topic.REPORT_RESOLVED: ReportResolvedV1,
+    Topic.REPORT_CLOSED: ReportClosedV1,
+    Topic.REPORT_REJECTED: ReportRejectedV1,
+    Topic.REPORT_DUPLICATE: ReportDuplicateV1,
+    Topic.REPORT_ESCALATED: ReportEscalatedV1,
+    Topic.REPORT_RATED: ReportRatedV1,
+    Topic.REPORT_REOPENED: ReportReopenedV1,
+    Topic.REPORT_SUPPORTED: ReportSupportedV1,
+}
+
+
+# ------------------------------------------------------------- jurisdiction.catalog (v1)
+
+
+class CategoryAttributeV1(BaseModel):
+    """An extra field a resident fills in; maps 1:1 to an Open311 service-definition attribute."""
+
+    code: str
+    datatype: Literal["string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"]
+    required: bool = False
+    variable: bool = True
+    description: dict[str, str] = Field(description="Prompt by language: {'vi': ..., 'en': ...}")
+    order: int = 1
+    values: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="For list types: [{'key': ..., 'name': {'vi':..,'en':..}}]",
+    )
+
+
+class CategoryV1(BaseModel):
+    code: str
+    name: dict[str, str] = Field(description="{'vi': ..., 'en': ...}")
+    description: dict[str, str] = Field(default_factory=dict)
+    group: str
+    keywords: list[str] = Field(default_factory=list)
+    priority: Literal["low", "normal", "high", "urgent"] = "normal"
+    deadline_hours: int = Field(ge=1)
+    attributes: list[CategoryAttributeV1] = Field(default_factory=list)
+    active: bool = True
+
+
+class AgencyRefV1(BaseModel):
+    id: str
+    name: dict[str, str]
+    kind: str
+    contacts: dict[str, str] = Field(
+        default_factory=dict, description="Public contact points: email, webhook_url, sms"
+    )
+
+
+class CatalogV1(BaseModel):
+    """The whole category catalogue, published on a compacted topic under one key."""
+
+    version: int = Field(ge=1, description="Increases with every change")
+    published_at: AwareDatetime
+    categories: list[CategoryV1]
+    agencies: list[AgencyRefV1] = Field(default_factory=list)
+
+
+CATALOG_KEY = "catalog"
+PAYLOADS[Topic.JURISDICTION_CATALOG] = CatalogV1

@@ -1,0 +1,158 @@
+"""The HTTP frame every service shares: health, metrics, trace context and one error shape.
+
+Errors always look like `{"error": {"code": ..., "message": ..., "details": [...]}}`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from faststream.specification import AsyncAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.logging import bind, log_context
+from shared.metrics import HttpMetricsMiddleware
+from shared.runtime import Runtime
+from shared.tracing import current_traceparent, set_traceparent, trace_id
+
+
+class ApiError(Exception):
+    """A domain refusal with its HTTP status: raised by services, rendered in the common shape."""
+
+    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.extra = extra
+
+
+def error_body(code: str, message: str, details: list[Any] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        body["details"] = details
+    return {"error": body}
+
+
+class TraceMiddleware:
+    """Adopts an incoming `traceparent` (or starts a trace) and echoes it on the response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope.get("headers") or []).get(b"traceparent", b"").decode() or None
+        set_traceparent(incoming)
+        tp = current_traceparent() or ""
+        token = bind(trace_id=trace_id(tp))
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", []).append((b"traceparent", tp.encode()))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            log_context.reset(token)
+
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def create_app(
+    runtime: Runtime,
+    *,
+    title: str,
+    description: str,
+    lifespan: Lifespan | None = None,
+    version: str = "1.0.0",
+) -> FastAPI:
+    """A FastAPI app with the runtime started in its lifespan and the common endpoints."""
+
+    @asynccontextmanager
+    async def run(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            if lifespan is None:
+                yield
+            else:
+                async with lifespan(app):
+                    yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title=title, description=description, version=version, lifespan=run)
+    app.state.runtime = runtime
+    app.add_middleware(HttpMetricsMiddleware, metrics=runtime.metrics)
+    app.add_middleware(TraceMiddleware)
+
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
+        body = error_body(exc.code, exc.message)
+        body["error"].update(exc.extra)
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse(body, status_code=exc.status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [
+            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"], "type": e["type"]}
+            for e in exc.errors()
+        ]
+        return JSONResponse(error_body("validation_error", "request is invalid", details), 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {
+            401: "unauthorized",
+            403: "forbidden",
+            404: "not_found",
+            405: "method_not_allowed",
+            409: "conflict",
+            413: "payload_too_large",
+            429: "rate_limited",
+        }.get(exc.status_code, "http_error")
+        return JSONResponse(
+            error_body(code, str(exc.detail)),
+            exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.get("/health/live", tags=["health"])
+    async def live() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/health/ready", tags=["health"])
+    async def ready() -> JSONResponse:
+        checks = await runtime.readiness()
+        ok = all(checks.values())
+        return JSONResponse(
+            {"status": "ok" if ok else "not_ready", "checks": checks},
+            status_code=200 if ok else 503,
+        )
+
+    @app.get("/asyncapi.json", tags=["health"], summary="AsyncAPI 3.0 document of the Kafka side")
+    async def asyncapi() -> JSONResponse:
+        spec = AsyncAPI(
+            runtime.broker, title=f"{title} events", version=version, schema_version="3.0.0"
+        ).to_specification()
+        return JSONResponse(spec.to_jsonable())
+
+    @app.get("/metrics", tags=["health"], include_in_schema=False)
+    async def metrics() -> PlainTextResponse:
+        return PlainTextResponse(
+            generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST
+        )
+
+    return app

@@ -1,0 +1,88 @@
+"""Kafka side: FastStream broker factory, topic creation and a connect-until-up loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from faststream.kafka import KafkaBroker
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+
+from shared.events import REPORT_TOPICS, Topic, dlq
+from shared.metrics import ServiceMetrics
+from shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+def make_broker(settings: ServiceSettings, metrics: ServiceMetrics) -> KafkaBroker:
+    """Same code on real Kafka and the embedded broker: only acks/idempotence settings differ."""
+    acks: int | str = (
+        settings.kafka_acks if settings.kafka_acks == "all" else int(settings.kafka_acks)
+    )
+    return KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id=settings.service_name,
+        acks=acks,
+        enable_idempotence=settings.kafka_enable_idempotence,
+        middlewares=[
+            KafkaPrometheusMiddleware(registry=metrics.registry, app_name=settings.service_name)
+        ],
+        logger=logging.getLogger(f"faststream.{settings.service_name}"),
+    )
+
+
+async def connect_until_up(
+    broker: KafkaBroker, ready: asyncio.Event, *, first_delay: float = 0.5, max_delay: float = 10.0
+) -> None:
+    """Starts the broker, retrying with backoff while Kafka is unreachable."""
+    delay = first_delay
+    while True:
+        try:
+            await broker.start()
+        except Exception as exc:
+            log.warning("kafka not reachable, retrying in %.1fs: %s", delay, exc)
+            try:
+                await broker.stop()
+            except Exception:  # a half-started broker may fail to stop; it is rebuilt on retry
+                log.debug("broker stop after failed start raised", exc_info=True)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, max_delay)
+            continue
+        ready.set()
+        return
+
+
+def all_topics(prefix: str = "") -> list[str]:
+    names = [str(t) for t in REPORT_TOPICS]
+    names += [dlq(t) for t in names]
+    names.append(str(Topic.JURISDICTION_CATALOG))
+    return [prefix + n for n in names]
+
+
+async def ensure_topics(
+    bootstrap: str, names: Iterable[str], *, partitions: int = 6, replication: int = 1
+) -> None:
+    """Creates missing topics; the catalogue topic is compacted. Existing ones are left as they are."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        new = []
+        for name in names:
+            if name in existing:
+                continue
+            configs = (
+                {"cleanup.policy": "compact"} if name.endswith(Topic.JURISDICTION_CATALOG) else {}
+            )
+            parts = 1 if configs else partitions
+            new.append(NewTopic(name, parts, replication, topic_configs=configs))
+        if new:
+            with contextlib.suppress(TopicAlreadyExistsError):  # a peer created them meanwhile
+                await admin.create_topics(new)
+    finally:
+        await admin.close()

@@ -1,0 +1,134 @@
+"""The connections and background loops of one service process, started and stopped together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from pymongo import IndexModel
+
+from shared.consumer import INBOX_INDEXES, EventConsumer
+from shared.events import PAYLOADS, CloudEvent
+from shared.kafka import connect_until_up, make_broker
+from shared.metrics import ServiceMetrics
+from shared.mongo import ensure_indexes, make_client, ping
+from shared.outbox import OUTBOX_INDEXES, Outbox, OutboxRelay
+from shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+Loop = Callable[[asyncio.Event], Awaitable[None]]
+
+
+class Runtime:
+    """Holds the MongoDB client, the FastStream broker, the outbox relay and the consumers.
+
+    Nothing connects at construction; `start` returns at once and connects in the background,
+    so a service starts (and reports not-ready) while Kafka or MongoDB is still down.
+    """
+
+    def __init__(self, settings: ServiceSettings, indexes: dict[str, Sequence[IndexModel]]) -> None:
+        self.settings = settings
+        self.metrics = ServiceMetrics(settings.service_name)
+        self.client = make_client(settings)
+        self.db = self.client[settings.database_name]
+        self.broker = make_broker(settings, self.metrics)
+        self.outbox = Outbox(
+            self.db, f"/fieldreports/{settings.service_name}", settings.kafka_topic_prefix
+        )
+        self.relay = OutboxRelay(
+            self.outbox,
+            self._publish,
+            self.metrics,
+            poll_interval=settings.outbox_poll_interval_s,
+            batch_size=settings.outbox_batch_size,
+        )
+        self.consumer = EventConsumer(
+            self.broker,
+            self.client,
+            self.db,
+            self.metrics,
+            group_id=settings.group_id,
+            topic_prefix=settings.kafka_topic_prefix,
+            max_attempts=settings.consumer_max_attempts,
+            retry_backoff_s=settings.consumer_retry_backoff_s,
+        )
+        self.indexes = {**OUTBOX_INDEXES, **INBOX_INDEXES, **indexes}
+        self.kafka_ready = asyncio.Event()
+        self.db_ready = asyncio.Event()
+        self.stopping = asyncio.Event()
+        self._loops: list[Loop] = [self.relay.run]
+        self._tasks: list[asyncio.Task[Any]] = []
+
+    def documents_publishing(self, *topics: str) -> None:
+        """Declares produced topics so the AsyncAPI document lists them with their payload schema."""
+        for topic in topics:
+            model = PAYLOADS[topic]
+            self.broker.publisher(
+                self.settings.topic(topic),
+                title=f"{self.settings.service_name}:{topic}",
+                description=f"CloudEvents envelope; `data` is {model.__name__}: {model.__doc__ or ''}",
+                schema=CloudEvent,
+            )
+
+    def add_loop(self, loop: Loop) -> None:
+        """A periodic job (reconciler, deadline check) that runs until shutdown; add before start."""
+        self._loops.append(loop)
+
+    async def _publish(self, topic: str, key: str, body: bytes, headers: dict[str, str]) -> None:
+        if not self.kafka_ready.is_set():
+            raise ConnectionError("kafka not connected yet")
+        await self.broker.publish(body, topic, key=key.encode(), headers=headers)
+
+    async def _prepare_db(self) -> None:
+        delay = 0.5
+        while True:
+            try:
+                await ensure_indexes(self.db, self.indexes)
+            except Exception as exc:
+                log.warning("mongodb not ready, retrying in %.1fs: %s", delay, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+                continue
+            self.db_ready.set()
+            return
+
+    async def _after_db(self, loop: Loop) -> None:
+        await self.db_ready.wait()
+        await loop(self.stopping)
+
+    async def start(self) -> None:
+        self._tasks.append(asyncio.create_task(self._prepare_db(), name="prepare-db"))
+        self._tasks.append(
+            asyncio.create_task(
+                connect_until_up(self.broker, self.kafka_ready), name="kafka-connect"
+            )
+        )
+        for loop in self._loops:
+            self._tasks.append(asyncio.create_task(self._after_db(loop), name=loop.__qualname__))
+
+    async def stop(self) -> None:
+        """Stops taking work, lets loops finish (the relay flushes), then closes connections."""
+        self.stopping.set()
+        _, pending = await asyncio.wait(self._tasks, timeout=10) if self._tasks else (set(), set())
+        for task in pending:
+            task.cancel()
+        with contextlib.suppress(Exception):
+            await self.broker.stop()
+        await self.client.close()
+
+    async def readiness(self) -> dict[str, bool]:
+        kafka = self.kafka_ready.is_set() and await self._broker_ping()
+        mongo = self.db_ready.is_set() and await ping(self.client)
+        self.metrics.dependency_up.labels("kafka").set(int(kafka))
+        self.metrics.dependency_up.labels("mongodb").set(int(mongo))
+        return {"kafka": kafka, "mongodb": mongo}
+
+    async def _broker_ping(self) -> bool:
+        try:
+            return bool(await self.broker.ping(timeout=2.0))
+        except Exception:
+            return False

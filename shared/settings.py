@@ -1,0 +1,76 @@
+"""The settings base every service extends: one object, read from the environment, validated at startup."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Development defaults. A production start refuses every one of them.
+DEV_PII_KEY = "ZGV2LW9ubHktcGlpLWtleS0zMi1ieXRlcy1sb25nISE="  # base64 of a 32-byte dev key
+DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"
+
+
+class ServiceSettings(BaseSettings):
+    """Connection, HTTP and reliability settings shared by the four services."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+
+    service_name: str = Field(
+        description="Name used as CloudEvents `source`, group id and metric label"
+    )
+    environment: Literal["development", "test", "production"] = "development"
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8000, ge=1, le=65535)
+    log_level: str = "INFO"
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # The embedded broker supports neither the idempotent producer nor transactions:
+    # on real Kafka set KAFKA_ACKS=all and KAFKA_ENABLE_IDEMPOTENCE=true.
+    kafka_acks: Literal["0", "1", "all"] = "1"
+    kafka_enable_idempotence: bool = False
+    kafka_topic_prefix: str = Field(
+        default="", description="Prepended to every topic name (isolates tenants and test runs)"
+    )
+    kafka_group_id: str | None = Field(
+        default=None, description="Consumer group; service name if unset"
+    )
+
+    mongodb_uri: str = "mongodb://127.0.0.1:27017/?directConnection=true"
+    mongodb_db: str | None = Field(
+        default=None, description="Database name; `fieldreports_<service>`"
+    )
+    mongodb_timeout_ms: int = Field(default=5000, ge=100)
+
+    pii_key: str = Field(
+        default=DEV_PII_KEY, description="base64 AES-256 key shared by intake and notify only"
+    )
+
+    outbox_poll_interval_s: float = Field(default=1.0, gt=0)
+    outbox_batch_size: int = Field(default=100, ge=1, le=1000)
+    consumer_max_attempts: int = Field(default=3, ge=1, le=20)
+    consumer_retry_backoff_s: float = Field(default=0.2, ge=0)
+
+    @property
+    def database_name(self) -> str:
+        return self.mongodb_db or f"fieldreports_{self.service_name}"
+
+    @property
+    def group_id(self) -> str:
+        return self.kafka_group_id or self.service_name
+
+    def topic(self, name: str) -> str:
+        return f"{self.kafka_topic_prefix}{name}"
+
+    def dev_defaults_in_use(self) -> list[str]:
+        """Names of settings still at a development default; services extend this."""
+        return ["PII_KEY"] if self.pii_key == DEV_PII_KEY else []
+
+    @model_validator(mode="after")
+    def _refuse_dev_defaults_in_production(self) -> ServiceSettings:
+        if self.environment == "production":
+            left = self.dev_defaults_in_use()
+            if left:
+                raise ValueError(f"production start refused: set {', '.join(left)}")
+        return self

@@ -1,0 +1,138 @@
+"""The outbox relay and the idempotent consumer, against the real embedded broker and database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from shared.events import CloudEvent, ReportSupportedV1, Topic, dlq, utcnow
+from shared.outbox import encode
+from shared.runtime import Runtime
+from shared.settings import ServiceSettings
+from tests.support import eventually, unique
+
+TOPIC = Topic.REPORT_SUPPORTED
+
+
+class Probe:
+    """A runtime whose handler stores what it sees, or fails on demand."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        settings = ServiceSettings(service_name=unique("probe"), **env)  # type: ignore[arg-type]
+        self.rt = Runtime(settings, {})
+        self.fail_for: set[str] = set()
+        self.rt.consumer.subscribe(TOPIC, self.handle)
+
+    async def handle(self, event: CloudEvent, session: AsyncClientSession) -> None:
+        if event.subject in self.fail_for:
+            raise ValueError("boom")
+        await self.rt.db.seen.insert_one(
+            {"event": event.id, "subject": event.subject}, session=session
+        )
+
+    async def seen(self, subject: str) -> int:
+        return await self.rt.db.seen.count_documents({"subject": subject})
+
+    async def emit(self, subject: str) -> CloudEvent:
+        data = ReportSupportedV1(report_id=subject, supporters=1, at=utcnow())
+        event = await self.rt.outbox.add(None, TOPIC, subject, data)
+        self.rt.outbox.poke()
+        return event
+
+
+@pytest.fixture
+async def probe(env: dict[str, str]) -> AsyncIterator[Probe]:
+    p = Probe(env)
+    await p.rt.start()
+    await eventually(lambda: _ready(p.rt), timeout=60, what="probe ready")
+    yield p
+    await p.rt.stop()
+
+
+async def _ready(rt: Runtime) -> bool:
+    return all((await rt.readiness()).values())
+
+
+async def test_outbox_event_reaches_consumer_once(probe: Probe) -> None:
+    await probe.emit("r1")
+    assert await eventually(lambda: probe.seen("r1"), what="event consumed") == 1
+
+
+async def test_outbox_entry_marked_sent_after_publish(probe: Probe) -> None:
+    event = await probe.emit("r2")
+
+    async def sent() -> bool:
+        doc = await probe.rt.db.outbox.find_one({"_id": event.id})
+        return bool(doc and doc["status"] == "sent")
+
+    await eventually(sent, what="outbox entry sent")
+
+
+async def test_sequence_increases_per_subject(probe: Probe) -> None:
+    first, second, other = await probe.emit("r3"), await probe.emit("r3"), await probe.emit("r4")
+    assert (first.sequence, second.sequence, other.sequence) == (1, 2, 1)
+
+
+async def test_duplicate_delivery_applies_once(probe: Probe) -> None:
+    event = CloudEvent(
+        source="/test",
+        type=TOPIC,
+        subject="r5",
+        sequence=1,
+        data={"report_id": "r5", "supporters": 1, "at": utcnow().isoformat()},
+    )
+    topic = probe.rt.settings.topic(TOPIC)
+    for _ in range(3):
+        await probe.rt.broker.publish(encode(event), topic, key=b"r5")
+    await probe.emit("r5-after")
+    await eventually(lambda: probe.seen("r5-after"), what="later event consumed")
+    assert await probe.seen("r5") == 1
+
+
+async def _dlq_messages(env: dict[str, str], topic: str, count: int) -> list[Any]:
+    consumer = AIOKafkaConsumer(
+        env["kafka_topic_prefix"] + dlq(topic),
+        bootstrap_servers=env["kafka_bootstrap_servers"],
+        auto_offset_reset="earliest",
+        group_id=unique("dlq-reader"),
+    )
+    await consumer.start()
+    try:
+        got: list[Any] = []
+
+        async def poll() -> list[Any]:
+            batch = await consumer.getmany(timeout_ms=500)
+            got.extend(m for msgs in batch.values() for m in msgs)
+            return got if len(got) >= count else []
+
+        return await eventually(poll, what="dlq message")
+    finally:
+        await consumer.stop()
+
+
+async def test_unparseable_message_goes_to_dlq_and_partition_moves_on(
+    probe: Probe, env: dict[str, str]
+) -> None:
+    await probe.rt.broker.publish(b"not json", probe.rt.settings.topic(TOPIC), key=b"r6")
+    await probe.emit("r6")
+    await eventually(lambda: probe.seen("r6"), what="next event consumed")
+    [msg] = await _dlq_messages(env, TOPIC, 1)
+    headers = dict(msg.headers)
+    assert msg.value == b"not json"
+    assert headers["x-dlq-error"].startswith(b"invalid envelope")
+
+
+async def test_failing_handler_dead_letters_after_attempts(
+    probe: Probe, env: dict[str, str]
+) -> None:
+    probe.fail_for.add("r7")
+    await probe.emit("r7")
+    [msg] = await _dlq_messages(env, TOPIC, 1)
+    headers = dict(msg.headers)
+    assert headers["x-dlq-attempts"] == b"3"
+    assert b"boom" in headers["x-dlq-error"]
+    assert await probe.seen("r7") == 0
