@@ -3,6 +3,9 @@
 Starts the embedded broker and database unless KAFKA_BOOTSTRAP_SERVERS / MONGODB_URI point at
 real ones, creates the topics, then runs the four services as child processes, restarting any
 that exits, and prints the URLs and the demo staff logins.
+
+Environment: DEVSTACK_PORT_BASE (default 8000: services on base+1 .. base+4), DEVSTACK_DIR
+(default .devstack: data, logs, pids), and every service setting (passed through).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from devstack.servers import create_topics, start_kafka, start_mongo, stop, wait
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKDIR = Path(os.environ.get("DEVSTACK_DIR", ROOT / ".devstack"))
+PORT_BASE = int(os.environ.get("DEVSTACK_PORT_BASE", "8000"))
 
 
 @dataclass
@@ -32,10 +36,8 @@ class Service:
 
 
 SERVICES = [
-    Service("intake", 8001),
-    Service("routing", 8002),
-    Service("notify", 8003),
-    Service("analytics", 8004),
+    Service(name, PORT_BASE + i)
+    for i, name in enumerate(("intake", "routing", "notify", "analytics"), start=1)
 ]
 
 
@@ -44,79 +46,82 @@ def spawn(svc: Service, env: dict[str, str]) -> None:
     svc.proc = subprocess.Popen(
         [sys.executable, "-m", f"services.{svc.name}"],
         cwd=ROOT,
-        env=env,
+        env={**env, "HTTP_PORT": str(svc.port)},
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    pids = {s.name: s.proc.pid for s in SERVICES if s.proc is not None}
+    (WORKDIR / "pids.json").write_text(json.dumps(pids))
+
+
+def demo_logins() -> list[str]:
+    url = f"http://127.0.0.1:{PORT_BASE + 2}/api/v1/agencies"
+    with urllib.request.urlopen(url, timeout=5) as response:
+        agencies = json.load(response)["items"]
+    return [f"  {a['id']:<28} {a['name'].get('en', '')}" for a in agencies]
 
 
 def print_banner() -> None:
     print("\nField reports platform is up (development). Logs: .devstack/logs/\n")
     for svc in SERVICES:
-        print(f"  {svc.name:<10} http://127.0.0.1:{svc.port}/docs   metrics: /metrics")
-    print("  dashboard  http://127.0.0.1:8004/")
-    print("  open311    http://127.0.0.1:8001/open311/v2/discovery.json")
+        print(f"  {svc.name:<10} http://127.0.0.1:{svc.port}/docs   (metrics: /metrics)")
+    print(f"  dashboard  http://127.0.0.1:{PORT_BASE + 4}/")
+    print(f"  open311    http://127.0.0.1:{PORT_BASE + 1}/open311/v2/discovery.json")
+    token_url = f"http://127.0.0.1:{PORT_BASE + 2}/api/v1/auth/token"
+    print(f"\nDemo staff logins: POST {token_url}, username below, password 'demo'")
     try:
-        with urllib.request.urlopen("http://127.0.0.1:8002/api/v1/agencies", timeout=5) as r:
-            agencies = json.load(r)
-        items = agencies.get("items", agencies) if isinstance(agencies, dict) else agencies
-        print(
-            "\nDemo staff logins (POST http://127.0.0.1:8002/api/v1/auth/token, password 'demo'):"
-        )
-        for a in items:
-            print(
-                f"  {a['id']:<28} {a['name'].get('en', '') if isinstance(a['name'], dict) else a['name']}"
-            )
-        print("  operator / demo, admin / demo")
+        print("\n".join(demo_logins()))
     except Exception as exc:  # the banner must not take the stack down
-        print(f"\n(could not list demo agencies yet: {exc})")
+        print(f"  (could not list the demo agencies: {exc})")
+    print(
+        "  operator                     IOC operator\n  admin                        administrator"
+    )
     print("\nCtrl-C stops everything.\n", flush=True)
 
 
+def supervise(env: dict[str, str]) -> None:
+    """Restarts a crashed service, backing off when it keeps crashing."""
+    while True:
+        for svc in SERVICES:
+            if svc.proc is not None and svc.proc.poll() is not None:
+                svc.restarts = [t for t in svc.restarts if time.monotonic() - t < 60]
+                delay = min(2 ** len(svc.restarts), 30)
+                print(f"{svc.name} exited ({svc.proc.returncode}); restart in {delay}s", flush=True)
+                svc.restarts.append(time.monotonic())
+                time.sleep(delay)
+                spawn(svc, env)
+        time.sleep(0.5)
+
+
+def on_signal(_signum: int, _frame: object) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # one clean shutdown, however often it is pressed
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
 def main() -> int:
-    WORKDIR.mkdir(parents=True, exist_ok=True)
+    (WORKDIR / "logs").mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "ENVIRONMENT": os.environ.get("ENVIRONMENT", "development")}
     infra: list[subprocess.Popen[bytes]] = []
-
-    def on_signal(signum: int, _frame: object) -> None:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # one clean shutdown, whatever is pressed
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        raise KeyboardInterrupt
-
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     try:
         if "KAFKA_BOOTSTRAP_SERVERS" not in os.environ:
-            print("starting embedded Kafka-compatible broker (Tansu) on 127.0.0.1:9092", flush=True)
+            print("embedded Kafka-compatible broker (Tansu) on 127.0.0.1:9092", flush=True)
             infra.append(start_kafka(9092, WORKDIR))
             env["KAFKA_BOOTSTRAP_SERVERS"] = "127.0.0.1:9092"
         if "MONGODB_URI" not in os.environ:
-            print(
-                "starting embedded MongoDB-compatible server (SecantusDB) on 127.0.0.1:27017",
-                flush=True,
-            )
+            print("embedded MongoDB-compatible server (SecantusDB) on 127.0.0.1:27017", flush=True)
             infra.append(start_mongo(27017, WORKDIR))
             env["MONGODB_URI"] = "mongodb://127.0.0.1:27017/?directConnection=true"
-        create_topics(env["KAFKA_BOOTSTRAP_SERVERS"])
+        create_topics(env["KAFKA_BOOTSTRAP_SERVERS"], env.get("KAFKA_TOPIC_PREFIX", ""))
         for svc in SERVICES:
             spawn(svc, env)
         for svc in SERVICES:
             wait_port(svc.port, svc.proc, timeout=60)
         print_banner()
-        while True:
-            for svc in SERVICES:
-                if svc.proc is not None and svc.proc.poll() is not None:
-                    svc.restarts = [t for t in svc.restarts if time.monotonic() - t < 60]
-                    delay = min(2 ** len(svc.restarts), 30)
-                    print(
-                        f"{svc.name} exited with {svc.proc.returncode}; restarting in {delay}s",
-                        flush=True,
-                    )
-                    svc.restarts.append(time.monotonic())
-                    time.sleep(delay)
-                    spawn(svc, env)
-            time.sleep(0.5)
+        supervise(env)
     except KeyboardInterrupt:
         pass
     finally:

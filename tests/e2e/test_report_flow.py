@@ -1,0 +1,180 @@
+"""A report's whole life through HTTP, across the four services, as a resident and staff see it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from typing import Any
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.e2e.conftest import Stack
+from tests.support import eventually
+
+HUE_CENTRE = {"lat": 16.4637, "lon": 107.5909}
+SERVICES = ("intake", "routing", "notify", "analytics")
+
+
+async def _json(client: httpx.AsyncClient, url: str, **kw: Any) -> Any:
+    response = await client.get(url, **kw)
+    return response.json() if response.status_code == 200 else None
+
+
+async def _token(client: httpx.AsyncClient, stack: Stack, username: str) -> str:
+    response = await client.post(
+        stack.url("routing") + "/api/v1/auth/token",
+        data={"username": username, "password": "demo"},
+    )
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
+
+
+@pytest.fixture(scope="module")
+async def resolved_report(stack: Stack) -> dict[str, Any]:
+    """Posts one report, lets routing assign it, resolves it as the agency's demo staff."""
+    intake = stack.url("intake")
+    async with httpx.AsyncClient(timeout=10) as client:
+        categories = await eventually(
+            lambda: _json(client, intake + "/api/v1/categories"),
+            timeout=60,
+            what="catalogue reached intake",
+        )
+        items = categories["items"] if isinstance(categories, dict) else categories
+        category = next(c["code"] for c in items if c["code"] == "pothole")
+        created = await client.post(
+            intake + "/api/v1/reports",
+            json={
+                "category": category,
+                **HUE_CENTRE,
+                "description": "Ổ gà lớn giữa đường",
+                "contact": {"name": "Trần Thị B", "email": "resident@example.org"},
+            },
+        )
+        assert created.status_code == 201, created.text
+        report_id = created.json()["id"]
+
+        async def assigned() -> Any:
+            view = await _json(client, f"{intake}/api/v1/reports/{report_id}")
+            return view if view and view["status"] == "assigned" and view["agency_id"] else None
+
+        view = await eventually(assigned, timeout=60, what="report assigned")
+        token = await _token(client, stack, view["agency_id"])
+        auth = {"Authorization": f"Bearer {token}"}
+        queue = await _json(
+            client,
+            stack.url("routing") + "/api/v1/assignments",
+            params={"report_id": report_id},
+            headers=auth,
+        )
+        [assignment] = queue["items"]
+        resolve = await client.post(
+            f"{stack.url('routing')}/api/v1/assignments/{assignment['id']}/resolve",
+            json={"note": "Đã vá ổ gà / pothole patched"},
+            headers=auth,
+        )
+        assert resolve.status_code == 200, resolve.text
+
+        async def resolved() -> Any:
+            view = await _json(client, f"{intake}/api/v1/reports/{report_id}")
+            return view if view and view["status"] == "resolved" else None
+
+        return {
+            "id": report_id,
+            "created": created.json(),
+            "view": await eventually(resolved, timeout=60, what="report resolved"),
+        }
+
+
+def test_resident_sees_the_report_resolved_by_the_agency_it_was_routed_to(
+    resolved_report: dict[str, Any],
+) -> None:
+    assert resolved_report["view"]["status"] == "resolved"
+    assert resolved_report["view"]["agency_id"]
+
+
+def test_no_public_view_carries_the_reporters_contact(resolved_report: dict[str, Any]) -> None:
+    for body in (resolved_report["created"], resolved_report["view"]):
+        text = json.dumps(body, ensure_ascii=False)
+        assert "resident@example.org" not in text
+        assert "Trần Thị B" not in text
+
+
+async def test_notifications_recorded_for_the_report(
+    stack: Stack, resolved_report: dict[str, Any]
+) -> None:
+    async with httpx.AsyncClient(timeout=10) as client:
+        auth = {"Authorization": f"Bearer {await _token(client, stack, 'operator')}"}
+
+        async def logged() -> Any:
+            log = await _json(
+                client,
+                stack.url("notify") + "/api/v1/notifications",
+                params={"report_id": resolved_report["id"]},
+                headers=auth,
+            )
+            events = {n["event_type"] for n in (log or {}).get("items", [])}
+            return events if {"report.assigned", "report.resolved"} <= events else None
+
+        await eventually(logged, timeout=60, what="notifications recorded")
+
+
+async def test_analytics_counts_the_resolved_report(
+    stack: Stack, resolved_report: dict[str, Any]
+) -> None:
+    async with httpx.AsyncClient(timeout=10) as client:
+
+        async def counted() -> Any:
+            summary = await _json(client, stack.url("analytics") + "/api/v1/stats/summary")
+            return summary if summary and summary["by_status"].get("resolved", 0) >= 1 else None
+
+        summary = await eventually(counted, timeout=60, what="analytics counts resolution")
+    assert summary["total"] >= 1
+    assert summary["mean_time_to_resolve_s"] is not None
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_metrics_parse_and_show_requests_and_events(
+    stack: Stack, resolved_report: dict[str, Any], service: str
+) -> None:
+    text = httpx.get(stack.url(service) + "/metrics", timeout=10).text
+    names = {f.name for f in text_string_to_metric_families(text)}
+    assert "http_requests" in names
+    assert {"events_consumed", "events_published"} & names
+
+
+def test_a_crashed_service_is_restarted(stack: Stack, resolved_report: dict[str, Any]) -> None:
+    before = json.loads((stack.workdir / "pids.json").read_text())["analytics"]
+    os.kill(before, signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        after = json.loads((stack.workdir / "pids.json").read_text())["analytics"]
+        try:
+            ready = httpx.get(stack.url("analytics") + "/health/ready", timeout=2).status_code
+        except httpx.HTTPError:
+            ready = 0
+        if after != before and ready == 200:
+            return
+        time.sleep(0.5)
+    raise AssertionError("analytics was not restarted and ready within 60s")
+
+
+def test_ctrl_c_stops_every_process(stack: Stack, resolved_report: dict[str, Any]) -> None:
+    pids = json.loads((stack.workdir / "pids.json").read_text())
+    stack.proc.send_signal(signal.SIGINT)
+    stack.proc.wait(timeout=60)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(p) for p in pids.values()):
+        time.sleep(0.1)
+    assert not [name for name, pid in pids.items() if _alive(pid)]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

@@ -1,0 +1,45 @@
+import base64
+import json
+from datetime import timedelta
+
+import jwt
+import pytest
+
+from shared.auth import AuthConfig, Principal, TokenCodec
+from shared.http import ApiError
+
+CODEC = TokenCodec(AuthConfig())
+STAFF = Principal(sub="hepco", scopes=["staff"], agency_id="hepco")
+
+
+def test_issued_token_verifies_to_the_same_principal() -> None:
+    assert CODEC.verify(CODEC.issue(STAFF)) == STAFF
+
+
+def test_token_for_another_audience_is_refused() -> None:
+    other = TokenCodec(AuthConfig(audience="elsewhere"))
+    with pytest.raises(ApiError) as err:
+        CODEC.verify(other.issue(STAFF))
+    assert err.value.status == 401
+
+
+def test_expired_token_is_refused() -> None:
+    stale = TokenCodec(AuthConfig(ttl=timedelta(seconds=-10)))
+    with pytest.raises(ApiError, match="expired"):
+        CODEC.verify(stale.issue(STAFF))
+
+
+def test_unsigned_alg_none_token_is_refused() -> None:
+    def part(obj: dict[str, object]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
+
+    claims = jwt.decode(CODEC.issue(STAFF), options={"verify_signature": False})
+    forged = f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."
+    with pytest.raises(ApiError):
+        CODEC.verify(forged)
+
+
+def test_token_signed_with_another_secret_is_refused() -> None:
+    other = TokenCodec(AuthConfig(secret="another-secret-of-enough-length-0123456789"))
+    with pytest.raises(ApiError):
+        CODEC.verify(other.issue(STAFF))

@@ -1,0 +1,61 @@
+"""Faults: a service starts while Kafka is down, keeps its events, and publishes them once it is up."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from devstack.servers import free_port, start_kafka, stop
+from shared.events import ReportSupportedV1, Topic, utcnow
+from shared.kafka import all_topics, ensure_topics
+from shared.runtime import Runtime
+from shared.settings import ServiceSettings
+from tests.conftest import Infra
+from tests.support import eventually, unique
+
+
+@pytest.fixture
+def late_kafka(tmp_path: Path) -> Iterator[tuple[int, list[object]]]:
+    """A port for a broker that is started later, by the test."""
+    procs: list[object] = []
+    yield free_port(), procs
+    for proc in procs:
+        stop(proc)  # type: ignore[arg-type]
+
+
+async def test_events_written_while_kafka_is_down_are_published_when_it_comes_up(
+    infra: Infra, late_kafka: tuple[int, list[object]], tmp_path: Path
+) -> None:
+    port, procs = late_kafka
+    settings = ServiceSettings(
+        service_name=unique("late"),
+        kafka_bootstrap_servers=f"127.0.0.1:{port}",
+        mongodb_uri=infra.mongodb_uri,
+        outbox_poll_interval_s=0.2,
+        environment="test",
+    )
+    rt = Runtime(settings, {})
+    await rt.start()
+    try:
+        await eventually(lambda: _db_ready(rt), what="database ready")
+        assert (await rt.readiness())["kafka"] is False
+        data = ReportSupportedV1(report_id="r1", supporters=1, at=utcnow())
+        event = await rt.outbox.add(None, Topic.REPORT_SUPPORTED, "r1", data)
+
+        procs.append(start_kafka(port, tmp_path))
+        await ensure_topics(f"127.0.0.1:{port}", all_topics())
+
+        async def sent() -> bool:
+            doc = await rt.db.outbox.find_one({"_id": event.id})
+            return bool(doc and doc["status"] == "sent")
+
+        await eventually(sent, timeout=60, what="pending event published after broker start")
+        assert (await rt.readiness())["kafka"] is True
+    finally:
+        await rt.stop()
+
+
+async def _db_ready(rt: Runtime) -> bool:
+    return rt.db_ready.is_set()

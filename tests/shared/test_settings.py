@@ -1,0 +1,32 @@
+import pytest
+from pydantic import ValidationError
+
+from shared.settings import ServiceSettings
+
+
+def test_production_start_refuses_development_pii_key() -> None:
+    with pytest.raises(ValidationError, match="PII_KEY"):
+        ServiceSettings(service_name="x", environment="production")
+
+
+def test_production_start_accepts_real_secrets() -> None:
+    key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+    settings = ServiceSettings(service_name="x", environment="production", pii_key=key)
+    assert settings.environment == "production"
+
+
+def test_settings_read_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "kafka:9092")
+    monkeypatch.setenv("KAFKA_TOPIC_PREFIX", "city1.")
+    settings = ServiceSettings(service_name="x")
+    assert settings.kafka_bootstrap_servers == "kafka:9092"
+    assert settings.topic("report.created") == "city1.report.created"
+
+
+def test_database_name_defaults_per_service() -> None:
+    assert ServiceSettings(service_name="routing").database_name == "fieldreports_routing"
+
+
+def test_invalid_port_is_refused_at_startup() -> None:
+    with pytest.raises(ValidationError):
+        ServiceSettings(service_name="x", http_port=70000)
