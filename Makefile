@@ -4,7 +4,7 @@ UV := .tools/bin/uv
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint unit install clean bench rebuild-analytics
+.PHONY: run test lint unit install clean bench
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -32,3 +32,7 @@ lint: install
 
 clean:
 	rm -rf $(VENV) .tools .devstack .mypy_cache .ruff_cache .pytest_cache
+
+# Needs `make run` in another shell; BENCH_ARGS e.g. "-n 500 -c 20".
+bench: install
+	$(PY) -m bench $(BENCH_ARGS)
