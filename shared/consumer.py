@@ -11,10 +11,12 @@ uncommitted and redelivered.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
@@ -29,7 +31,7 @@ from shared.events import CloudEvent, dlq, utcnow
 from shared.logging import bind, log_context
 from shared.metrics import ServiceMetrics
 from shared.mongo import Document
-from shared.tracing import set_traceparent, trace_id
+from shared.tracing import SpanKind, span, trace_id
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +77,7 @@ class EventConsumer:
         self.max_attempts = max_attempts
         self.retry_backoff_s = retry_backoff_s
         self._handlers: dict[str, Handler] = {}
+        self._subscribers: dict[str, Any] = {}
 
     def subscribe(self, topic: str, handler: Handler) -> None:
         full = self.prefix + topic
@@ -82,15 +85,39 @@ class EventConsumer:
         async def on_message(msg: KafkaMessage) -> None:
             await self.handle(topic, full, msg.body, msg.headers, msg.raw_message)
 
-        self.broker.subscriber(
+        subscriber = self.broker.subscriber(
             full,
             group_id=self.group_id,
             ack_policy=AckPolicy.NACK_ON_ERROR,
             auto_offset_reset="earliest",
             title=f"{self.group_id}:{topic}",
             description=handler.__doc__,
-        )(on_message)
+        )
+        subscriber(on_message)
+        self._subscribers[topic] = subscriber
         self._handlers[topic] = handler
+
+    async def measure_lag(self) -> None:
+        """Sets the lag gauge per topic: partition end minus this replica's position."""
+        for topic, subscriber in self._subscribers.items():
+            consumer = getattr(subscriber, "consumer", None)
+            if consumer is None:
+                continue
+            lag = 0
+            for tp in consumer.assignment():
+                end = consumer.highwater(tp)
+                if end is not None:
+                    lag += max(end - await consumer.position(tp), 0)
+            self.metrics.consumer_lag.labels(topic).set(lag)
+
+    async def lag_loop(self, stop: asyncio.Event, interval: float = 15.0) -> None:
+        while not stop.is_set():
+            try:
+                await self.measure_lag()
+            except Exception as exc:  # a rebalance can pull a partition away mid-measure
+                log.debug("lag measurement skipped: %s", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval)
 
     async def handle(
         self, topic: str, full_topic: str, body: bytes, headers: dict[str, str], raw: object
@@ -105,9 +132,10 @@ class EventConsumer:
         token = bind(
             report_id=event.subject, event_id=event.id, trace_id=trace_id(event.traceparent)
         )
-        set_traceparent(event.traceparent)
+        parent = headers.get("traceparent") or event.traceparent
         try:
-            await self._process(topic, full_topic, event, body, headers, raw)
+            with span(f"process {topic}", parent, kind=SpanKind.CONSUMER):
+                await self._process(topic, full_topic, event, body, headers, raw)
         finally:
             log_context.reset(token)
 

@@ -17,6 +17,7 @@ from shared.metrics import ServiceMetrics
 from shared.mongo import ensure_indexes, make_client, ping
 from shared.outbox import OUTBOX_INDEXES, Outbox, OutboxRelay
 from shared.settings import ServiceSettings
+from shared.tracing import configure_tracing, flush_tracing
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ class Runtime:
 
     def __init__(self, settings: ServiceSettings, indexes: dict[str, Sequence[IndexModel]]) -> None:
         self.settings = settings
+        configure_tracing(settings.service_name)  # OTLP export only if OTEL_EXPORTER_OTLP_ENDPOINT
         self.metrics = ServiceMetrics(settings.service_name)
         self.client = make_client(settings)
         self.db = self.client[settings.database_name]
@@ -60,7 +62,7 @@ class Runtime:
         self.kafka_ready = asyncio.Event()
         self.db_ready = asyncio.Event()
         self.stopping = asyncio.Event()
-        self._loops: list[Loop] = [self.relay.run]
+        self._loops: list[Loop] = [self.relay.run, self.consumer.lag_loop]
         self._tasks: list[asyncio.Task[Any]] = []
 
     def documents_publishing(self, *topics: str) -> None:
@@ -119,6 +121,7 @@ class Runtime:
         with contextlib.suppress(Exception):
             await self.broker.stop()
         await self.client.close()
+        flush_tracing()
 
     async def readiness(self) -> dict[str, bool]:
         kafka = self.kafka_ready.is_set() and await self._broker_ping()

@@ -136,3 +136,13 @@ async def test_failing_handler_dead_letters_after_attempts(
     assert headers["x-dlq-attempts"] == b"3"
     assert b"boom" in headers["x-dlq-error"]
     assert await probe.seen("r7") == 0
+
+
+async def test_consumer_lag_gauge_reads_zero_once_caught_up(probe: Probe) -> None:
+    await probe.emit("r8")
+    await eventually(lambda: probe.seen("r8"), what="event consumed")
+    await probe.rt.consumer.measure_lag()
+    lag = probe.rt.metrics.registry.get_sample_value(
+        "kafka_consumer_lag_messages", {"topic": str(TOPIC)}
+    )
+    assert lag == 0
