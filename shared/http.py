@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared.logging import bind, log_context
 from shared.metrics import HttpMetricsMiddleware
 from shared.runtime import Runtime
-from shared.tracing import current_traceparent, set_traceparent, trace_id
+from shared.tracing import SpanKind, span, trace_id
 
 
 class ApiError(Exception):
@@ -52,19 +52,19 @@ class TraceMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope.get("headers") or []).get(b"traceparent", b"").decode() or None
-        set_traceparent(incoming)
-        tp = current_traceparent() or ""
-        token = bind(trace_id=trace_id(tp))
+        method = str(scope.get("method", "GET"))
+        with span(f"HTTP {method}", incoming, kind=SpanKind.SERVER) as tp:
+            token = bind(trace_id=trace_id(tp))
 
-        async def send_wrapper(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message.setdefault("headers", []).append((b"traceparent", tp.encode()))
-            await send(message)
+            async def send_wrapper(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    message.setdefault("headers", []).append((b"traceparent", tp.encode()))
+                await send(message)
 
-        try:
-            await self.app(scope, receive, send_wrapper)
-        finally:
-            log_context.reset(token)
+            try:
+                await self.app(scope, receive, send_wrapper)
+            finally:
+                log_context.reset(token)
 
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]

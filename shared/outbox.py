@@ -26,7 +26,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from shared.events import CloudEvent, utcnow
 from shared.metrics import ServiceMetrics
 from shared.mongo import Document
-from shared.tracing import current_traceparent
+from shared.tracing import SpanKind, current_traceparent, span
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +178,10 @@ class OutboxRelay:
             body = json.dumps(doc["event"], ensure_ascii=False).encode()
             headers = {"content-type": "application/cloudevents+json"}
             try:
-                await self.publish(doc["topic"], doc["key"], body, headers)
+                parent = doc["event"].get("traceparent")
+                with span(f"publish {doc['type']}", parent, kind=SpanKind.PRODUCER) as tp:
+                    headers["traceparent"] = tp
+                    await self.publish(doc["topic"], doc["key"], body, headers)
             except Exception:
                 self.metrics.publish_failures.labels(doc["type"]).inc()
                 await self.col.update_one({"_id": doc["_id"]}, {"$inc": {"attempts": 1}})
