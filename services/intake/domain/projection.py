@@ -1,0 +1,159 @@
+"""How lifecycle events from other services change the public view of a report.
+
+Across topics there is no order and any event may come twice, so every state change is guarded
+by the producer's per-report `sequence`, kept per source: an event older than the newest applied
+one from the same source changes nothing (it is still kept in the timeline as history).
+Assignment data (agency, due time) has its own guard, so a late `report.assigned` still fills in
+the agency even when a newer status (say `resolved`) already arrived.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from shared.events import (
+    CloudEvent,
+    ReportAcceptedV1,
+    ReportAssignedV1,
+    ReportClosedV1,
+    ReportDuplicateV1,
+    ReportEscalatedV1,
+    ReportRejectedV1,
+    ReportReopenedV1,
+    ReportResolvedV1,
+    Status,
+    Topic,
+)
+
+STATUS_OF: dict[str, Status | None] = {
+    Topic.REPORT_CREATED: Status.RECEIVED,
+    Topic.REPORT_ASSIGNED: Status.ASSIGNED,
+    Topic.REPORT_ACCEPTED: Status.ASSIGNED,
+    Topic.REPORT_IN_PROGRESS: Status.IN_PROGRESS,
+    Topic.REPORT_RESOLVED: Status.RESOLVED,
+    Topic.REPORT_CLOSED: Status.CLOSED,
+    Topic.REPORT_REJECTED: Status.REJECTED,
+    Topic.REPORT_DUPLICATE: Status.DUPLICATE,
+    Topic.REPORT_REOPENED: Status.RECEIVED,
+    Topic.REPORT_ESCALATED: None,  # flags overdue, no status change
+}
+
+# The lifecycle topics intake consumes (produced by routing).
+CONSUMED: tuple[Topic, ...] = (
+    Topic.REPORT_ASSIGNED,
+    Topic.REPORT_ACCEPTED,
+    Topic.REPORT_IN_PROGRESS,
+    Topic.REPORT_RESOLVED,
+    Topic.REPORT_REJECTED,
+    Topic.REPORT_DUPLICATE,
+    Topic.REPORT_ESCALATED,
+)
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A lifecycle event reduced to what the public view needs."""
+
+    event_id: str
+    type: str
+    source: str
+    sequence: int
+    at: datetime
+    status: Status | None
+    agency_id: str | None = None
+    agency_name: str | None = None
+    due_at: datetime | None = None
+    note: str | None = None
+    escalated: bool = False
+
+
+def source_key(source: str) -> str:
+    """A MongoDB-safe field name for a CloudEvents source."""
+    return source.strip("/").replace("/", "_").replace(".", "_") or "unknown"
+
+
+def fact_from_event(event: CloudEvent) -> Fact:
+    base: dict[str, Any] = {
+        "event_id": event.id,
+        "type": event.type,
+        "source": event.source,
+        "sequence": event.sequence,
+        "status": STATUS_OF.get(event.type),
+    }
+    t = event.type
+    if t == Topic.REPORT_ASSIGNED:
+        a = event.payload(ReportAssignedV1)
+        return Fact(
+            **base,
+            at=a.assigned_at,
+            agency_id=a.agency_id,
+            agency_name=a.agency_name,
+            due_at=a.due_at,
+        )
+    if t in (Topic.REPORT_ACCEPTED, Topic.REPORT_IN_PROGRESS):
+        c = event.payload(ReportAcceptedV1)
+        return Fact(**base, at=c.at, agency_id=c.agency_id, note=c.note)
+    if t == Topic.REPORT_RESOLVED:
+        r = event.payload(ReportResolvedV1)
+        return Fact(**base, at=r.resolved_at, agency_id=r.agency_id, note=r.note)
+    if t == Topic.REPORT_REJECTED:
+        j = event.payload(ReportRejectedV1)
+        return Fact(**base, at=j.at, note=j.reason)
+    if t == Topic.REPORT_DUPLICATE:
+        d = event.payload(ReportDuplicateV1)
+        return Fact(**base, at=d.at, note=f"duplicate of {d.duplicate_of}")
+    if t == Topic.REPORT_ESCALATED:
+        e = event.payload(ReportEscalatedV1)
+        return Fact(**base, at=e.at, agency_id=e.agency_id, due_at=e.due_at, escalated=True)
+    if t == Topic.REPORT_CLOSED:
+        cl = event.payload(ReportClosedV1)
+        return Fact(**base, at=cl.at, note=cl.reason)
+    if t == Topic.REPORT_REOPENED:
+        ro = event.payload(ReportReopenedV1)
+        return Fact(**base, at=ro.at, note=ro.reason)
+    return Fact(**base, at=event.time)
+
+
+def timeline_entry(fact: Fact, *, applied: bool) -> dict[str, Any]:
+    return {
+        "event_id": fact.event_id,
+        "type": fact.type,
+        "status": fact.status.value if fact.status and applied else None,
+        "at": fact.at,
+        "agency_id": fact.agency_id,
+        "agency_name": fact.agency_name,
+        "note": fact.note,
+    }
+
+
+def project(view: Mapping[str, Any], fact: Fact, now: datetime) -> tuple[dict[str, Any], bool]:
+    """The fields to `$set` on the stored view for this fact, and whether its status applied."""
+    src = source_key(fact.source)
+    changes: dict[str, Any] = {}
+    status_seq = int(view.get("seq", {}).get(src, 0))
+    applied = False
+    if fact.status is not None and fact.sequence > status_seq:
+        applied = True
+        changes[f"seq.{src}"] = fact.sequence
+        changes["status"] = fact.status.value
+        changes["status_at"] = fact.at
+        if fact.note:
+            changes["status_notes"] = fact.note
+        if fact.status == Status.RESOLVED:
+            changes["resolved_at"] = fact.at
+    assign_seq = int(view.get("assign_seq", {}).get(src, 0))
+    if (fact.agency_name or fact.escalated) and fact.sequence > assign_seq:
+        changes[f"assign_seq.{src}"] = fact.sequence
+        if fact.agency_name:  # a (re)assignment: new agency, new due time, not overdue yet
+            changes["agency_id"] = fact.agency_id
+            changes["agency_name"] = fact.agency_name
+            changes["expected_at"] = fact.due_at
+            changes["overdue"] = False
+        else:
+            changes["overdue"] = True
+    if changes:
+        changes["updated_at"] = max(now, view.get("updated_at") or now)
+    return changes, applied

@@ -1,0 +1,55 @@
+"""Intake settings: read from the environment (upper-case names), validated at startup."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from shared.settings import ServiceSettings
+
+DEV_OPEN311_KEY = "dev-open311-key"
+
+
+class IntakeSettings(ServiceSettings):
+    service_name: str = "intake"
+    http_port: int = Field(default=8001, ge=1, le=65535)
+
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8001", description="Base of absolute photo URLs in events"
+    )
+    # Photos
+    max_photos: int = Field(default=5, ge=0, le=20)
+    photo_max_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    photo_max_pixels: int = Field(
+        default=40_000_000, ge=10_000, description="Decompression-bomb limit (width x height)"
+    )
+    thumb_px: int = Field(default=320, ge=32, le=2048)
+    # Text caps
+    description_max: int = Field(default=4000, ge=10)
+    address_max: int = Field(default=300, ge=10)
+    # Idempotency keys live this long (TTL index)
+    idempotency_ttl_s: int = Field(default=24 * 3600, ge=60)
+    # Duplicates and nearby
+    duplicate_radius_m: float = Field(default=150.0, gt=0)
+    nearby_max_radius_m: float = Field(default=5000.0, gt=0)
+    # Rate limit for creating reports, per client IP, per replica (token bucket)
+    rate_limit_create_burst: int = Field(default=10, ge=0, description="0 disables the limit")
+    rate_limit_create_per_minute: float = Field(default=20.0, gt=0)
+    # Reconciliation and auto-close
+    reconcile_after_s: float = Field(default=300.0, gt=0)
+    reconcile_interval_s: float = Field(default=60.0, gt=0)
+    autoclose_after_days: float = Field(default=7.0, gt=0)
+    # Open311
+    open311_api_keys: str = Field(
+        default=DEV_OPEN311_KEY, description="Comma-separated keys accepted on Open311 POST"
+    )
+    open311_max_page_size: int = Field(default=200, ge=1, le=1000)
+
+    @property
+    def open311_keys(self) -> frozenset[str]:
+        return frozenset(k.strip() for k in self.open311_api_keys.split(",") if k.strip())
+
+    def dev_defaults_in_use(self) -> list[str]:
+        left = super().dev_defaults_in_use()
+        if DEV_OPEN311_KEY in self.open311_keys:
+            left.append("OPEN311_API_KEYS")
+        return left

@@ -1,0 +1,165 @@
+"""One running intake app (real embedded broker and database) shared by the intake tests."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+
+from services.intake.app import build_app
+from services.intake.service import Intake
+from services.intake.settings import IntakeSettings
+from shared.events import (
+    CATALOG_KEY,
+    CatalogV1,
+    CategoryAttributeV1,
+    CategoryV1,
+    CloudEvent,
+    Topic,
+)
+from shared.kafka import all_topics, ensure_topics
+from shared.outbox import encode
+from tests.conftest import Infra
+from tests.support import eventually, unique, wait_ready
+
+ROUTING = "/fieldreports/routing"
+
+CATALOG = CatalogV1(
+    version=3,
+    published_at=datetime(2026, 1, 1, tzinfo=UTC),
+    categories=[
+        CategoryV1(
+            code="pothole",
+            name={"vi": "Ổ gà", "en": "Pothole"},
+            group="roads",
+            deadline_hours=72,
+        ),
+        CategoryV1(
+            code="streetlight",
+            name={"vi": "Đèn đường hỏng", "en": "Broken street light"},
+            group="lighting",
+            deadline_hours=48,
+            attributes=[
+                CategoryAttributeV1(
+                    code="pole_id",
+                    datatype="string",
+                    required=True,
+                    description={"vi": "Số cột", "en": "Pole number"},
+                    order=1,
+                ),
+                CategoryAttributeV1(
+                    code="issues",
+                    datatype="multivaluelist",
+                    description={"vi": "Vấn đề", "en": "Issues"},
+                    order=2,
+                    values=[
+                        {"key": "dark", "name": {"vi": "Tắt", "en": "Off"}},
+                        {"key": "flicker", "name": {"vi": "Nhấp nháy", "en": "Flickering"}},
+                    ],
+                ),
+            ],
+        ),
+        CategoryV1(
+            code="garbage",
+            name={"vi": "Rác", "en": "Garbage"},
+            group="sanitation",
+            deadline_hours=24,
+        ),
+    ],
+)
+
+
+@dataclass
+class Running:
+    app: FastAPI
+    settings: IntakeSettings
+    prefix: str
+    kafka: str
+    producer: AIOKafkaProducer
+
+    @property
+    def intake(self) -> Intake:
+        intake: Intake = self.app.state.intake
+        return intake
+
+    def client(self, ip: str | None = None) -> httpx.AsyncClient:
+        """A client with its own source IP (so each test has its own rate-limit bucket)."""
+        ip = ip or f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
+        transport = httpx.ASGITransport(app=self.app, client=(ip, 40000))
+        return httpx.AsyncClient(transport=transport, base_url="http://test")
+
+    async def publish(self, event: CloudEvent) -> None:
+        await self.producer.send_and_wait(
+            self.prefix + event.type, encode(event), key=event.subject.encode()
+        )
+
+
+@pytest.fixture(scope="session")
+async def running(infra: Infra) -> AsyncIterator[Running]:
+    prefix = f"t{uuid.uuid4().hex[:10]}."
+    await ensure_topics(infra.kafka, all_topics(prefix), partitions=3)
+    settings = IntakeSettings(
+        environment="test",
+        kafka_bootstrap_servers=infra.kafka,
+        kafka_topic_prefix=prefix,
+        mongodb_uri=infra.mongodb_uri,
+        mongodb_db=unique("intake"),
+        outbox_poll_interval_s=0.2,
+        consumer_retry_backoff_s=0.05,
+        rate_limit_create_burst=5,
+        rate_limit_create_per_minute=1,
+        reconcile_interval_s=3600,
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka)
+    await producer.start()
+    app = build_app(settings)
+    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=30) as manager:
+        run = Running(manager.app, settings, prefix, infra.kafka, producer)  # type: ignore[arg-type]
+        async with run.client() as client:
+            await wait_ready(client)
+            await run.publish(
+                CloudEvent(
+                    source=ROUTING,
+                    type=Topic.JURISDICTION_CATALOG,
+                    subject=CATALOG_KEY,
+                    sequence=CATALOG.version,
+                    data=CATALOG.model_dump(mode="json"),
+                )
+            )
+
+            async def has_catalog() -> bool:
+                return (await client.get("/api/v1/categories")).status_code == 200
+
+            await eventually(has_catalog, timeout=60, what="catalogue consumed")
+        yield run
+    await producer.stop()
+
+
+def report_body(**over: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "category": "pothole",
+        "lat": 16.4637,
+        "lon": 107.5909,
+        "description": "Ổ gà lớn trước số 12",
+        "contact": {"name": "Trần Thị B", "email": "b@example.org", "phone": "+84 90 123 4567"},
+    }
+    body.update(over)
+    return body
+
+
+def lifecycle(report_id: str, topic: Topic, sequence: int, data: dict[str, Any]) -> CloudEvent:
+    return CloudEvent(
+        source=ROUTING,
+        type=topic,
+        subject=report_id,
+        sequence=sequence,
+        data={"report_id": report_id, **data},
+    )
