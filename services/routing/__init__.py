@@ -1,0 +1,1 @@
+"""Routing: the jurisdiction, the assignment of reports to agencies, the staff workflow."""

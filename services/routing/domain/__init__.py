@@ -1,0 +1,1 @@
+"""Routing's domain: plain Python, no framework or database imports."""

@@ -1,0 +1,204 @@
+"""An assignment: one per report, moving between agencies until it is resolved.
+
+The assignment is a plain dataclass with its history; the store maps it to a document. Every
+state change goes through `Assignment.apply`, which refuses transitions the workflow does not
+allow and records who (a staff account of an agency, an operator, the system) and when. The
+reporter's identity is never part of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+
+class AState(StrEnum):
+    ASSIGNED = "assigned"
+    ACCEPTED = "accepted"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    REJECTED = "rejected"
+    DUPLICATE = "duplicate"
+
+
+OPEN = frozenset({AState.ASSIGNED, AState.ACCEPTED, AState.IN_PROGRESS})
+DONE = frozenset({AState.RESOLVED, AState.REJECTED, AState.DUPLICATE})
+
+
+class Action(StrEnum):
+    ROUTE = "route"  # first routing, or routing again after a reopen
+    ACCEPT = "accept"
+    START = "start"
+    REJECT = "reject"  # agency: not ours -> re-routed
+    TRANSFER = "transfer"
+    ASSIGN = "assign"  # operator, by hand
+    RESOLVE = "resolve"
+    DISMISS = "dismiss"  # operator: spam / not a public matter
+    DUPLICATE = "duplicate"
+    ESCALATE = "escalate"
+
+
+# Which states each action may start from.
+ALLOWED: dict[Action, frozenset[AState]] = {
+    Action.ROUTE: DONE,
+    Action.ACCEPT: frozenset({AState.ASSIGNED}),
+    Action.START: frozenset({AState.ASSIGNED, AState.ACCEPTED}),
+    Action.REJECT: frozenset({AState.ASSIGNED, AState.ACCEPTED}),
+    Action.TRANSFER: OPEN,
+    Action.ASSIGN: OPEN | DONE,
+    Action.RESOLVE: OPEN,
+    Action.DISMISS: OPEN,
+    Action.DUPLICATE: OPEN,
+    Action.ESCALATE: OPEN,
+}
+
+
+class TransitionRefused(Exception):
+    def __init__(self, action: Action, state: AState) -> None:
+        super().__init__(f"cannot {action.value} an assignment that is {state.value}")
+        self.action = action
+        self.state = state
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acted: a staff account (sub + agency), an operator, an admin or `system`."""
+
+    sub: str
+    agency_id: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"sub": self.sub, "agency_id": self.agency_id}
+
+
+SYSTEM = Actor("system")
+
+
+@dataclass
+class Assignment:
+    id: str
+    report_id: str
+    category: str
+    lon: float
+    lat: float
+    agency_id: str
+    status: AState
+    due_at: datetime
+    attempt: int
+    created_at: datetime
+    assigned_at: datetime
+    reason: str = "rule"
+    rule_id: str | None = None
+    area_id: str | None = None
+    rejected_by: list[str] = field(default_factory=list)
+    duplicate_of: str | None = None
+    escalated_due: datetime | None = None
+    escalations: int = 0
+    note: str | None = None
+    photo_ids: list[str] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    # The payloads last emitted, re-emitted when intake re-announces the report (reconciliation).
+    last_assigned: dict[str, Any] | None = None
+    last_state: dict[str, Any] | None = None
+
+    def is_open(self) -> bool:
+        return self.status in OPEN
+
+    def overdue(self, now: datetime) -> bool:
+        return self.is_open() and self.due_at < now
+
+    def breached(self, now: datetime) -> bool:
+        """Past due and not yet escalated for this due time (one escalation per breach)."""
+        return self.overdue(now) and self.escalated_due != self.due_at
+
+    def check(self, action: Action) -> None:
+        if self.status not in ALLOWED[action]:
+            raise TransitionRefused(action, self.status)
+
+    def record(self, action: Action, actor: Actor, at: datetime, **details: Any) -> None:
+        entry = {"action": action.value, "by": actor.as_dict(), "at": at, "status": self.status}
+        entry.update({k: v for k, v in details.items() if v is not None})
+        self.history.append(entry)
+
+    def move_to(
+        self,
+        agency_id: str,
+        *,
+        action: Action,
+        actor: Actor,
+        at: datetime,
+        deadline: timedelta,
+        reason: str,
+        rule_id: str | None = None,
+        area_id: str | None = None,
+        note: str | None = None,
+    ) -> None:
+        """(Re-)assigns to an agency: a new attempt with a fresh due time."""
+        self.check(action)
+        previous = self.agency_id
+        self.agency_id = agency_id
+        self.status = AState.ASSIGNED
+        self.attempt += 1
+        self.assigned_at = at
+        self.due_at = at + deadline
+        self.reason, self.rule_id, self.area_id = reason, rule_id, area_id
+        self.duplicate_of = None
+        self.record(
+            action, actor, at, from_agency=previous, to_agency=agency_id, reason=reason, note=note
+        )
+
+    def set_status(
+        self, action: Action, new: AState, actor: Actor, at: datetime, note: str | None = None
+    ) -> None:
+        self.check(action)
+        self.status = new
+        self.record(action, actor, at, note=note)
+
+    def reject_by_agency(self, actor: Actor, at: datetime, reason: str) -> None:
+        """Not ours: remembered so that re-routing never sends it back to this agency."""
+        self.check(Action.REJECT)
+        if self.agency_id not in self.rejected_by:
+            self.rejected_by.append(self.agency_id)
+
+    def escalate(self, at: datetime) -> int:
+        self.check(Action.ESCALATE)
+        self.escalated_due = self.due_at
+        self.escalations += 1
+        self.record(Action.ESCALATE, SYSTEM, at, level=self.escalations)
+        return self.escalations
+
+
+def new_assignment(
+    *,
+    assignment_id: str,
+    report_id: str,
+    category: str,
+    lon: float,
+    lat: float,
+    agency_id: str,
+    at: datetime,
+    deadline: timedelta,
+    reason: str,
+    rule_id: str | None,
+    area_id: str | None,
+) -> Assignment:
+    a = Assignment(
+        id=assignment_id,
+        report_id=report_id,
+        category=category,
+        lon=lon,
+        lat=lat,
+        agency_id=agency_id,
+        status=AState.ASSIGNED,
+        due_at=at + deadline,
+        attempt=1,
+        created_at=at,
+        assigned_at=at,
+        reason=reason,
+        rule_id=rule_id,
+        area_id=area_id,
+    )
+    a.record(Action.ROUTE, SYSTEM, at, to_agency=agency_id, reason=reason)
+    return a

@@ -1,0 +1,207 @@
+"""The jurisdiction: agencies, categories, areas and the rules that route a report to an agency.
+
+Plain data and rules: no I/O. The geographic lookup (which areas contain a point) is done by
+the store with a 2dsphere index; this module decides, from those areas, which agency gets it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError
+
+from shared.events import AgencyRefV1, CategoryV1
+
+Level = Literal["province", "district", "ward"]
+
+# Most specific first: a ward rule beats a district rule beats a province rule.
+LEVEL_RANK: dict[str, int] = {"ward": 0, "district": 1, "province": 2}
+
+
+class Agency(AgencyRefV1):
+    """An agency that handles reports (a department, a utility, a district or ward committee)."""
+
+
+class Area(BaseModel):
+    id: str
+    level: Level
+    parent: str | None = None
+    name: dict[str, str]
+    geometry: dict[str, Any] = Field(description="GeoJSON Polygon or MultiPolygon, WGS84")
+
+
+class Rule(BaseModel):
+    id: str
+    category: str
+    area: str | None = Field(default=None, description="Area id; null means anywhere")
+    agency: str
+
+
+class Jurisdiction(BaseModel):
+    """The whole versioned document, as stored in the repo file and served by the admin API."""
+
+    version: int = Field(ge=1)
+    demo: bool = False
+    notice: str | None = None
+    fallback_agency: str = "ioc"
+    agencies: list[Agency]
+    categories: list[CategoryV1]
+    areas: list[Area] = Field(default_factory=list)
+    rules: list[Rule] = Field(default_factory=list)
+
+    def agency(self, agency_id: str) -> Agency | None:
+        return next((a for a in self.agencies if a.id == agency_id), None)
+
+    def category(self, code: str) -> CategoryV1 | None:
+        return next((c for c in self.categories if c.code == code), None)
+
+
+class InvalidJurisdiction(ValueError):
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+def parse(document: dict[str, Any]) -> Jurisdiction:
+    """Parses and validates a whole document; raises `InvalidJurisdiction` with every problem."""
+    try:
+        jurisdiction = Jurisdiction.model_validate(document)
+    except ValidationError as exc:
+        raise InvalidJurisdiction(
+            [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        ) from exc
+    errors = validate(jurisdiction)
+    if errors:
+        raise InvalidJurisdiction(errors)
+    return jurisdiction
+
+
+def _duplicates(ids: Iterable[str]) -> list[str]:
+    seen: set[str] = set()
+    dup: list[str] = []
+    for i in ids:
+        if i in seen and i not in dup:
+            dup.append(i)
+        seen.add(i)
+    return dup
+
+
+def validate(j: Jurisdiction) -> list[str]:
+    """Every consistency problem of the document (empty list when it is valid)."""
+    errors: list[str] = []
+    for kind, ids in (
+        ("agency", [a.id for a in j.agencies]),
+        ("category", [c.code for c in j.categories]),
+        ("area", [a.id for a in j.areas]),
+        ("rule", [r.id for r in j.rules]),
+    ):
+        errors += [f"duplicate {kind} id: {i}" for i in _duplicates(ids)]
+    agencies = {a.id for a in j.agencies}
+    categories = {c.code for c in j.categories}
+    areas = {a.id for a in j.areas}
+    if j.fallback_agency not in agencies:
+        errors.append(f"fallback_agency {j.fallback_agency!r} is not an agency")
+    for c in j.categories:
+        if c.deadline_hours <= 0:
+            errors.append(f"category {c.code}: deadline_hours must be > 0")
+    for a in j.areas:
+        if a.parent is not None and a.parent not in areas:
+            errors.append(f"area {a.id}: unknown parent {a.parent!r}")
+        errors += [f"area {a.id}: {e}" for e in geometry_errors(a.geometry)]
+    for r in j.rules:
+        if r.agency not in agencies:
+            errors.append(f"rule {r.id}: unknown agency {r.agency!r}")
+        if r.category not in categories:
+            errors.append(f"rule {r.id}: unknown category {r.category!r}")
+        if r.area is not None and r.area not in areas:
+            errors.append(f"rule {r.id}: unknown area {r.area!r}")
+    return errors
+
+
+def geometry_errors(geometry: dict[str, Any]) -> list[str]:
+    kind = geometry.get("type")
+    coords = geometry.get("coordinates")
+    if kind == "Polygon":
+        polygons = [coords]
+    elif kind == "MultiPolygon" and isinstance(coords, list):
+        polygons = coords
+    else:
+        return [f"geometry type must be Polygon or MultiPolygon, not {kind!r}"]
+    errors: list[str] = []
+    for polygon in polygons:
+        if not isinstance(polygon, list) or not polygon:
+            errors.append("polygon needs at least one ring")
+            continue
+        for ring in polygon:
+            errors += _ring_errors(ring)
+    return errors
+
+
+def _ring_errors(ring: Any) -> list[str]:
+    if not isinstance(ring, list) or len(ring) < 4:
+        return ["a ring needs at least 4 positions"]
+    for pos in ring:
+        if not (
+            isinstance(pos, list | tuple)
+            and len(pos) >= 2
+            and all(isinstance(v, int | float) for v in pos[:2])
+        ):
+            return [f"invalid position {pos!r}"]
+        lon, lat = pos[0], pos[1]
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            return [f"position out of range {pos!r} (expected [lon, lat])"]
+    if list(ring[0][:2]) != list(ring[-1][:2]):
+        return ["ring is not closed (first position must equal the last)"]
+    if len({(p[0], p[1]) for p in ring[:-1]}) < 3:
+        return ["ring needs at least 3 distinct positions"]
+    return []
+
+
+# ------------------------------------------------------------------ routing decision
+
+
+@dataclass(frozen=True)
+class AreaHit:
+    """An area that contains the report's point (found by the store's geo query)."""
+
+    id: str
+    level: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    agency_id: str
+    reason: Literal["rule", "fallback"]
+    rule_id: str | None = None
+    area_id: str | None = None
+
+
+def candidates(j: Jurisdiction, category: str, hits: Sequence[AreaHit]) -> list[Decision]:
+    """Rule matches in routing order: most specific area first, then rules valid anywhere.
+
+    Ties (overlapping areas of one level, several rules for one area) are broken by id, so the
+    same report always goes to the same agency.
+    """
+    ordered = sorted(hits, key=lambda h: (LEVEL_RANK.get(h.level, 99), h.id))
+    rules = sorted((r for r in j.rules if r.category == category), key=lambda r: r.id)
+    out: list[Decision] = []
+    for hit in ordered:
+        out += [Decision(r.agency, "rule", r.id, hit.id) for r in rules if r.area == hit.id]
+    out += [Decision(r.agency, "rule", r.id, None) for r in rules if r.area is None]
+    return out
+
+
+def choose(
+    j: Jurisdiction,
+    category: str,
+    hits: Sequence[AreaHit],
+    exclude: Iterable[str] = (),
+) -> Decision:
+    """The first candidate agency not in `exclude` (agencies that rejected it), else the fallback."""
+    excluded = set(exclude)
+    for decision in candidates(j, category, hits):
+        if decision.agency_id not in excluded and j.agency(decision.agency_id) is not None:
+            return decision
+    return Decision(j.fallback_agency, "fallback")

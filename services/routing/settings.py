@@ -1,0 +1,45 @@
+"""Routing's settings: read from the environment (upper-case names), validated at startup."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from shared.settings import DEV_JWT_SECRET, ServiceSettings
+
+DEMO_JURISDICTION = Path(__file__).parent / "data" / "demo_jurisdiction.json"
+
+
+class RoutingSettings(ServiceSettings):
+    service_name: str = "routing"
+    http_port: int = Field(default=8002, ge=1, le=65535)
+
+    jwt_secret: str = Field(default=DEV_JWT_SECRET, description="HS256 key of staff tokens")
+    jwt_ttl_s: int = Field(default=8 * 3600, ge=60, description="Lifetime of an access token")
+    jurisdiction_file: Path = Field(
+        default=DEMO_JURISDICTION,
+        description="Seed document; applied at start when the database has none or an older version",
+    )
+    deadline_check_interval_s: float = Field(default=30.0, gt=0)
+    default_deadline_hours: int = Field(
+        default=72, ge=1, description="Deadline of a category unknown to the jurisdiction"
+    )
+    photo_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    photos_max_count: int = Field(default=5, ge=0, le=20)
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8002", description="Base of the photo URLs put in events"
+    )
+
+    @property
+    def demo_logins(self) -> bool:
+        """Demo staff accounts (password `demo`) exist only outside production."""
+        return self.environment != "production"
+
+    def dev_defaults_in_use(self) -> list[str]:
+        left = super().dev_defaults_in_use()
+        # Routing never opens sealed contacts: the PII key is not its secret.
+        left = [n for n in left if n != "PII_KEY"]
+        if self.jwt_secret == DEV_JWT_SECRET:
+            left.append("JWT_SECRET")
+        return left

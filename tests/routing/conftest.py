@@ -1,0 +1,157 @@
+"""One running routing app per test module, on the session's real broker and database."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer
+from fastapi import FastAPI
+
+from services.routing.app import build_app
+from services.routing.service import RoutingService
+from services.routing.settings import RoutingSettings
+from shared.events import CloudEvent, GeoPoint, ReportCreatedV1, Topic, utcnow
+from shared.kafka import all_topics, ensure_topics
+from shared.outbox import encode
+from tests.conftest import Infra
+from tests.support import eventually, serving, unique, wait_ready
+
+PHU_HOI = GeoPoint(lat=16.459, lon=107.599)  # inside the demo Phú Hội ward
+VINH_NINH = GeoPoint(lat=16.4637, lon=107.5859)  # inside the demo Vĩnh Ninh ward
+HANOI = GeoPoint(lat=21.0285, lon=105.8542)  # outside every demo area
+
+
+@dataclass
+class Events:
+    """Everything routing published, read back from Kafka."""
+
+    seen: list[CloudEvent] = field(default_factory=list)
+
+    def of(self, topic: str, subject: str) -> list[CloudEvent]:
+        return [e for e in self.seen if e.type == topic and e.subject == subject]
+
+    async def wait(self, topic: str, subject: str, count: int = 1) -> list[CloudEvent]:
+        async def probe() -> list[CloudEvent]:
+            found = self.of(topic, subject)
+            return found if len(found) >= count else []
+
+        return await eventually(probe, what=f"{count} x {topic} for {subject}")
+
+
+@dataclass
+class Routing:
+    app: FastAPI
+    client: httpx.AsyncClient
+    settings: RoutingSettings
+    events: Events
+
+    @property
+    def service(self) -> RoutingService:
+        service: RoutingService = self.app.state.routing
+        return service
+
+    async def publish_created(
+        self, category: str, point: GeoPoint, report_id: str | None = None, **kw: Any
+    ) -> CloudEvent:
+        report_id = report_id or unique("r-")
+        data = ReportCreatedV1(
+            report_id=report_id,
+            category=category,
+            location=point,
+            description="test",
+            created_at=utcnow(),
+            contact_sealed="sealed-blob-never-stored",
+        )
+        event = CloudEvent(
+            source="/fieldreports/intake",
+            type=Topic.REPORT_CREATED,
+            subject=report_id,
+            sequence=kw.get("sequence", 1),
+            data=data.model_dump(mode="json"),
+        )
+        await self.send(event)
+        return event
+
+    async def send(self, event: CloudEvent) -> None:
+        topic = self.settings.topic(event.type)
+        await self.app.state.runtime.broker.publish(
+            encode(event), topic, key=event.subject.encode()
+        )
+
+    async def assignment(self, report_id: str) -> dict[str, Any]:
+        """Waits until routing has assigned the report; returns it as an operator sees it."""
+        token = await self.token("operator")
+
+        async def probe() -> dict[str, Any] | None:
+            r = await self.client.get(
+                "/api/v1/assignments", params={"report_id": report_id}, headers=bearer(token)
+            )
+            assert r.status_code == 200, r.text
+            items = r.json()["items"]
+            return items[0] if items else None
+
+        return await eventually(probe, what=f"assignment of {report_id}")
+
+    async def token(self, username: str, password: str = "demo") -> str:
+        r = await self.client.post(
+            "/api/v1/auth/token", data={"username": username, "password": password}
+        )
+        assert r.status_code == 200, r.text
+        return str(r.json()["access_token"])
+
+    async def auth(self, username: str) -> dict[str, str]:
+        return bearer(await self.token(username))
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def _collect(consumer: AIOKafkaConsumer, events: Events) -> None:
+    async for msg in consumer:
+        with contextlib.suppress(Exception):
+            events.seen.append(CloudEvent.model_validate(json.loads(msg.value)))
+
+
+@pytest.fixture(scope="module")
+async def routing(infra: Infra) -> AsyncIterator[Routing]:
+    prefix = f"t{uuid.uuid4().hex[:10]}."
+    await ensure_topics(infra.kafka, all_topics(prefix), partitions=3)
+    settings = RoutingSettings(
+        environment="test",
+        kafka_bootstrap_servers=infra.kafka,
+        kafka_topic_prefix=prefix,
+        mongodb_uri=infra.mongodb_uri,
+        mongodb_db=unique("routing_"),
+        outbox_poll_interval_s=0.2,
+        consumer_retry_backoff_s=0.05,
+        deadline_check_interval_s=3600,  # tests run the check themselves
+    )
+    produced = [prefix + t for t in (*(t for t in Topic if t != Topic.REPORT_CREATED),)]
+    consumer = AIOKafkaConsumer(
+        *produced,
+        bootstrap_servers=infra.kafka,
+        group_id=None,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    events = Events()
+    reader = asyncio.create_task(_collect(consumer, events))
+    app = build_app(settings)
+    try:
+        async with serving(app) as client:
+            await wait_ready(client)
+            service: RoutingService = app.state.routing
+            await eventually(lambda: service.store.jurisdiction(), what="jurisdiction seeded")
+            yield Routing(app, client, settings, events)
+    finally:
+        reader.cancel()
+        await consumer.stop()
