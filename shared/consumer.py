@@ -97,6 +97,33 @@ class EventConsumer:
         self._subscribers[topic] = subscriber
         self._handlers[topic] = handler
 
+    def subscribe_many(self, handlers: dict[str, Handler], title: str | None = None) -> None:
+        """Like `subscribe` for several topics at once, through ONE Kafka consumer.
+
+        A service that consumes many topics joins its consumer group once instead of once per
+        topic (each join rebalances the whole group, which takes seconds). Same guarantees.
+        """
+        full_names = [self.prefix + topic for topic in handlers]
+
+        async def on_message(msg: KafkaMessage) -> None:
+            full = str(getattr(msg.raw_message, "topic", ""))
+            await self.handle(
+                full.removeprefix(self.prefix), full, msg.body, msg.headers, msg.raw_message
+            )
+
+        subscriber = self.broker.subscriber(
+            *full_names,
+            group_id=self.group_id,
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            auto_offset_reset="earliest",
+            title=title or f"{self.group_id}:{'+'.join(handlers)}",
+            description="; ".join(f"{t}: {h.__doc__ or ''}" for t, h in handlers.items()),
+        )
+        subscriber(on_message)
+        for topic, handler in handlers.items():
+            self._subscribers[topic] = subscriber
+            self._handlers[topic] = handler
+
     async def measure_lag(self) -> None:
         """Sets the lag gauge per topic: partition end minus this replica's position."""
         for topic, subscriber in self._subscribers.items():
@@ -105,6 +132,8 @@ class EventConsumer:
                 continue
             lag = 0
             for tp in consumer.assignment():
+                if tp.topic != self.prefix + topic:  # a subscribe_many consumer has several
+                    continue
                 end = consumer.highwater(tp)
                 if end is not None:
                     lag += max(end - await consumer.position(tp), 0)
