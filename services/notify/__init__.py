@@ -1,0 +1,1 @@
+"""notify: tells residents, agencies and IOC operators about their reports, and streams status."""

@@ -1,0 +1,214 @@
+"""HTTP: the delivery log for operators, channel status, unsubscribe, and the live status stream."""
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Security
+from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi.security import OAuth2PasswordBearer, SecurityScopes
+from pydantic import BaseModel, Field
+
+from services.notify.domain.delivery import UnsubscribeTokens
+from services.notify.domain.model import Channel, DeliveryStatus, RecipientKind
+from services.notify.store import NotifyStore
+from shared.auth import SCOPES, Principal, TokenCodec
+from shared.events import utcnow
+from shared.http import ApiError
+from shared.mongo import Document
+
+
+class NotificationOut(BaseModel):
+    """One delivery as operators see it: the recipient is masked, never the whole address."""
+
+    id: str
+    event_id: str
+    event_type: str
+    report_id: str
+    recipient_kind: RecipientKind
+    recipient_id: str = Field(description="`resident`, or the agency id")
+    recipient: str = Field(description="Masked address, e.g. `n***@example.org`")
+    channel: Channel
+    language: str
+    status: DeliveryStatus
+    attempts: int
+    last_error: str | None = None
+    next_attempt_at: datetime | None = None
+    created_at: datetime
+    sent_at: datetime | None = None
+
+    @classmethod
+    def of(cls, doc: Document) -> "NotificationOut":
+        retrying = doc["status"] in (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
+        return cls(
+            id=doc["_id"],
+            event_id=doc["event_id"],
+            event_type=doc["event_type"],
+            report_id=doc["report_id"],
+            recipient_kind=doc["recipient_kind"],
+            recipient_id=doc["recipient_id"],
+            recipient=doc["recipient"],
+            channel=doc["channel"],
+            language=doc["language"],
+            status=doc["status"],
+            attempts=doc.get("attempts", 0),
+            last_error=doc.get("last_error"),
+            next_attempt_at=doc.get("next_attempt_at") if retrying else None,
+            created_at=doc["created_at"],
+            sent_at=doc.get("sent_at"),
+        )
+
+
+class NotificationPage(BaseModel):
+    items: list[NotificationOut]
+    next_offset: int | None = Field(default=None, description="Pass as `offset` for more")
+
+
+class ChannelOut(BaseModel):
+    channel: Channel
+    enabled: bool
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class StreamConfig:
+    poll_interval_s: float
+    keepalive_s: float
+
+
+def _sse(change: Document) -> str:
+    data = {
+        "report_id": change["report_id"],
+        "status": change["status"],
+        "time": change["time"].isoformat(),
+        "agency": change.get("agency_id"),
+    }
+    return f"id: {change['n']}\nevent: status\ndata: {json.dumps(data)}\n\n"
+
+
+def operator_dependency(codec: TokenCodec) -> Callable[..., Awaitable[Principal]]:
+    """The checks of `shared.auth.principal_dependency`, declared in a module without postponed
+    annotations: FastAPI cannot resolve that helper's locally defined `Depends(scheme)` (it
+    reads the bearer token as a query parameter)."""
+    scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", scopes=SCOPES, auto_error=False)
+
+    async def current(
+        security_scopes: SecurityScopes, token: Annotated[str | None, Depends(scheme)]
+    ) -> Principal:
+        if not token:
+            raise ApiError(401, "unauthorized", "bearer token required")
+        principal = codec.verify(token)
+        wanted = security_scopes.scopes
+        if wanted and not any(principal.has(s) for s in wanted):
+            raise ApiError(403, "forbidden", f"needs one of the scopes: {', '.join(wanted)}")
+        return principal
+
+    return current
+
+
+def build_router(
+    store: NotifyStore,
+    tokens: UnsubscribeTokens,
+    auth: Callable[..., Awaitable[Principal]],
+    channels: dict[Channel, str | None],
+    stream: StreamConfig,
+    stopping: asyncio.Event,
+) -> APIRouter:
+    """`channels` maps each channel to None when enabled, or to why it is disabled."""
+    router = APIRouter(prefix="/api/v1")
+    Operator = Annotated[Principal, Security(auth, scopes=["operator", "admin"])]
+
+    @router.get("/notifications", tags=["notifications"], response_model=NotificationPage)
+    async def notifications(
+        _: Operator,
+        report_id: str | None = None,
+        channel: Channel | None = None,
+        status: DeliveryStatus | None = None,
+        recipient_kind: RecipientKind | None = None,
+        limit: Annotated[int, Query(ge=1, le=100)] = 50,
+        offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    ) -> NotificationPage:
+        """The delivery log (oldest first), filtered; operators and admins only."""
+        filters: dict[str, Any] = {}
+        for name, value in (
+            ("report_id", report_id),
+            ("channel", channel),
+            ("status", status),
+            ("recipient_kind", recipient_kind),
+        ):
+            if value is not None:
+                filters[name] = str(value)
+        docs = await store.list_deliveries(filters, limit + 1, offset)
+        more = len(docs) > limit
+        return NotificationPage(
+            items=[NotificationOut.of(d) for d in docs[:limit]],
+            next_offset=offset + limit if more else None,
+        )
+
+    @router.get("/channels", tags=["notifications"], response_model=list[ChannelOut])
+    async def list_channels(_: Operator) -> list[ChannelOut]:
+        """Which delivery channels this deployment has switched on, and why not the others."""
+        return [
+            ChannelOut(channel=ch, enabled=why is None, detail=why) for ch, why in channels.items()
+        ]
+
+    async def unsubscribe(token: str) -> HTMLResponse:
+        key = tokens.verify(token)
+        if key is None:
+            raise ApiError(400, "invalid_token", "this unsubscribe link is not valid")
+        await store.unsubscribe(key, Channel.EMAIL.value, utcnow())
+        return HTMLResponse(
+            "<!doctype html><meta charset='utf-8'><title>Unsubscribed</title>"
+            "<p>Bạn sẽ không nhận thêm thư nào. / You will receive no more emails.</p>"
+        )
+
+    @router.get("/unsubscribe", tags=["notifications"], response_class=HTMLResponse)
+    async def unsubscribe_link(token: Annotated[str, Query(max_length=200)]) -> HTMLResponse:
+        """The link in every email: that address receives no more emails."""
+        return await unsubscribe(token)
+
+    @router.post("/unsubscribe", tags=["notifications"], response_class=HTMLResponse)
+    async def unsubscribe_one_click(token: Annotated[str, Query(max_length=200)]) -> HTMLResponse:
+        """RFC 8058 one-click unsubscribe (mail clients POST to the List-Unsubscribe URL)."""
+        return await unsubscribe(token)
+
+    @router.get(
+        "/reports/{report_id}/stream",
+        tags=["stream"],
+        response_class=StreamingResponse,
+        responses={200: {"content": {"text/event-stream": {}}}},
+    )
+    async def status_stream(
+        report_id: Annotated[str, Field(max_length=100)],
+        request: Request,
+        last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+    ) -> StreamingResponse:
+        """Server-Sent Events: each status change of the report (`event: status`, `id:` its
+        number in the report's history), resuming after `Last-Event-ID`; keep-alive comments."""
+        after = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
+
+        async def events() -> AsyncIterator[str]:
+            nonlocal after
+            yield "retry: 3000\n\n"
+            quiet_since = time.monotonic()
+            while not stopping.is_set() and not await request.is_disconnected():
+                for change in await store.status_changes(report_id, after):
+                    after = int(change["n"])
+                    quiet_since = time.monotonic()
+                    yield _sse(change)
+                if time.monotonic() - quiet_since >= stream.keepalive_s:
+                    quiet_since = time.monotonic()
+                    yield ": keep-alive\n\n"
+                await asyncio.sleep(stream.poll_interval_s)
+
+        return StreamingResponse(
+            events(),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    return router

@@ -1,0 +1,93 @@
+"""Retry schedule, masking, webhook signatures and unsubscribe tokens. Pure functions."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from services.notify.domain.model import Channel, DeliveryStatus
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 6
+    base_s: float = 30.0
+    factor: float = 2.0
+    max_delay_s: float = 3600.0
+
+    def delay(self, attempts: int) -> timedelta:
+        """Wait after the `attempts`-th failed attempt: base, base*factor, ... capped."""
+        seconds = self.base_s * self.factor ** max(attempts - 1, 0)
+        return timedelta(seconds=min(seconds, self.max_delay_s))
+
+    def after_failure(
+        self, attempts: int, now: datetime, *, permanent: bool = False
+    ) -> tuple[DeliveryStatus, datetime | None]:
+        """State and next attempt time after `attempts` attempts, the last of which failed."""
+        if permanent or attempts >= self.max_attempts:
+            return DeliveryStatus.DEAD, None
+        return DeliveryStatus.FAILED, now + self.delay(attempts)
+
+
+def mask(channel: Channel, address: str) -> str:
+    """A recipient shown to operators: enough to recognise, never the whole address."""
+    if channel is Channel.EMAIL:
+        local, _, domain = address.partition("@")
+        return f"{local[:1]}***@{domain}" if domain else "***"
+    if channel is Channel.SMS:
+        digits = address.strip()
+        return f"{digits[:3]}***{digits[-2:]}" if len(digits) > 6 else "***"
+    if channel is Channel.WEBHOOK:
+        parts = urlsplit(address)
+        return f"{parts.scheme}://{parts.netloc}/***" if parts.netloc else "***"
+    return address
+
+
+def sign_webhook(secret: str, timestamp: int, body: bytes) -> str:
+    """`v1=<hex>` where hex = HMAC-SHA256(secret, f"{timestamp}.{body}")."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"v1={mac.hexdigest()}"
+
+
+def verify_webhook(
+    secret: str, timestamp: str, body: bytes, signature: str, now: int, tolerance_s: int = 300
+) -> bool:
+    """What a receiver does: recompute, compare in constant time, refuse old timestamps."""
+    try:
+        ts = int(timestamp)
+    except ValueError:
+        return False
+    if abs(now - ts) > tolerance_s:
+        return False
+    return hmac.compare_digest(sign_webhook(secret, ts, body), signature)
+
+
+class UnsubscribeTokens:
+    """Tokens for the unsubscribe link: `<address key>.<signature>`, no address inside.
+
+    The address key is an HMAC of the normalised address, so preferences are stored without
+    the address itself and a token cannot be forged for another address.
+    """
+
+    def __init__(self, secret: str) -> None:
+        self._secret = secret.encode()
+
+    def _mac(self, message: str) -> str:
+        return hmac.new(self._secret, message.encode(), hashlib.sha256).hexdigest()
+
+    def address_key(self, channel: Channel, address: str) -> str:
+        return self._mac(f"address:{channel.value}:{address.strip().lower()}")[:40]
+
+    def issue(self, channel: Channel, address: str) -> str:
+        key = self.address_key(channel, address)
+        return f"{key}.{self._mac('unsubscribe:' + key)[:32]}"
+
+    def verify(self, token: str) -> str | None:
+        """The address key the token unsubscribes, or None if it is not one of ours."""
+        key, _, sig = token.partition(".")
+        if not key or not hmac.compare_digest(self._mac("unsubscribe:" + key)[:32], sig):
+            return None
+        return key

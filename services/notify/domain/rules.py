@@ -1,0 +1,130 @@
+"""Who hears what, and how a report's public status moves. Pure functions."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from services.notify.domain.model import (
+    STATUS_BY_EVENT,
+    AgencyContact,
+    Audience,
+    Channel,
+    Incoming,
+    RecipientKind,
+    ReportView,
+    StatusChange,
+)
+from shared.events import Topic
+
+RESIDENT_EVENTS = frozenset(
+    {
+        Topic.REPORT_CREATED,
+        Topic.REPORT_ASSIGNED,
+        Topic.REPORT_IN_PROGRESS,
+        Topic.REPORT_RESOLVED,
+        Topic.REPORT_CLOSED,
+        Topic.REPORT_REJECTED,
+        Topic.REPORT_DUPLICATE,
+    }
+)
+AGENCY_EVENTS = frozenset({Topic.REPORT_ASSIGNED, Topic.REPORT_ESCALATED, Topic.REPORT_REOPENED})
+LANGUAGES = ("vi", "en")
+
+
+def is_stale(view: ReportView, event: Incoming) -> bool:
+    """An older (or the same) state change of one producer than one already applied."""
+    return event.sequence <= view.sequences.get(event.source, 0)
+
+
+def apply(view: ReportView, event: Incoming) -> tuple[ReportView, StatusChange | None]:
+    """The report's view after the event, and the status change to stream (if any).
+
+    Stale events change nothing. `report.created` only sets `received` on a report notify has
+    not seen move yet (across topics there is no order: `assigned` may arrive first).
+    """
+    if is_stale(view, event):
+        return view, None
+    seqs = {**view.sequences, event.source: event.sequence}
+    view = replace(view, sequences=seqs)
+    if event.type == Topic.REPORT_CREATED:
+        view = replace(view, contact_known=True, category=event.details.get("category"))
+        if view.status is not None:
+            return view, None
+    status = STATUS_BY_EVENT.get(event.type)
+    agency = event.agency_id or view.agency_id
+    if status is None or (status == view.status and agency == view.agency_id):
+        return replace(view, agency_id=agency), None
+    n = view.stream_n + 1
+    change = StatusChange(n, status, agency, event.time, event.event_id)
+    return replace(view, status=status, agency_id=agency, stream_n=n), change
+
+
+def dedupe_key(event: Incoming) -> str:
+    """What makes two events the same news for a recipient.
+
+    Normally the event id. Re-announcements carry new ids for old news: intake re-publishes
+    `report.created` for a report still `received`, and routing answers it by re-emitting the
+    current assignment; neither must reach anyone twice.
+    """
+    if event.type == Topic.REPORT_CREATED:
+        return f"{event.report_id}:received"
+    if event.type == Topic.REPORT_ASSIGNED and event.assignment_id:
+        return f"{event.report_id}:assigned:{event.assignment_id}:{event.attempt}"
+    return event.event_id
+
+
+def template_name(kind: RecipientKind, event_type: str) -> str:
+    """`resident/assigned`, `agency/escalated`, `operator/triage`."""
+    name = event_type.removeprefix("report.")
+    if event_type == Topic.REPORT_CREATED:
+        name = "received"
+    if kind is RecipientKind.OPERATOR and event_type == Topic.REPORT_ASSIGNED:
+        name = "triage"
+    return f"{kind.value}/{name}"
+
+
+def language_of(value: str | None) -> str:
+    value = (value or "vi").lower()[:2]
+    return value if value in LANGUAGES else "vi"
+
+
+def resident_addresses(contact: dict[str, str] | None) -> dict[Channel, str]:
+    contact = contact or {}
+    out: dict[Channel, str] = {}
+    if contact.get("email"):
+        out[Channel.EMAIL] = contact["email"].strip()
+    if contact.get("phone"):
+        out[Channel.SMS] = contact["phone"].strip()
+    return out
+
+
+def agency_addresses(agency: AgencyContact | None) -> dict[Channel, str]:
+    contacts = agency.contacts if agency else {}
+    pairs = ((Channel.EMAIL, "email"), (Channel.WEBHOOK, "webhook_url"), (Channel.SMS, "sms"))
+    return {ch: contacts[key].strip() for ch, key in pairs if contacts.get(key)}
+
+
+def staff_audience(
+    event: Incoming,
+    view: ReportView,
+    agencies: dict[str, AgencyContact],
+    ioc_agency_id: str,
+) -> Audience | None:
+    """The agency handling the report (IOC operators when it sits in triage)."""
+    if event.type not in AGENCY_EVENTS:
+        return None
+    agency_id = event.agency_id or view.agency_id
+    if not agency_id:
+        return None
+    kind = RecipientKind.OPERATOR if agency_id == ioc_agency_id else RecipientKind.AGENCY
+    # Agencies of this city work in Vietnamese.
+    return Audience(kind, agency_id, "vi", agency_addresses(agencies.get(agency_id)))
+
+
+def resident_audience(event: Incoming, contact: dict[str, str] | None, language: str) -> Audience:
+    lang = language_of((contact or {}).get("language") or language)
+    return Audience(RecipientKind.RESIDENT, "resident", lang, resident_addresses(contact))
+
+
+def tells_resident(event: Incoming) -> bool:
+    return event.type in RESIDENT_EVENTS

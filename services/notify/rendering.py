@@ -1,0 +1,49 @@
+"""Message text from the Jinja2 templates in `templates/<lang>/<recipient kind>/<event>.{txt,html}`.
+
+`.txt` files hold two blocks, `subject` and `body` (SMS text and the email's plain part);
+`.html` files are the email's HTML part, autoescaped, extending `<lang>/base.html` (which
+carries the unsubscribe link).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
+
+from services.notify.domain.rules import language_of
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+class Renderer:
+    def __init__(self, directory: Path = TEMPLATES) -> None:
+        self.env = Environment(
+            loader=FileSystemLoader(directory),
+            autoescape=select_autoescape(enabled_extensions=("html",), default=False),
+            trim_blocks=False,
+            auto_reload=False,
+        )
+
+    def _block(self, template: Template, name: str, context: dict[str, Any]) -> str:
+        return "".join(template.blocks[name](template.new_context(context))).strip()
+
+    def render(self, name: str, language: str, context: dict[str, Any]) -> Rendered:
+        lang = language_of(language)
+        ctx = {**context, "lang": lang}
+        text = self.env.get_template(f"{lang}/{name}.txt")
+        html = self.env.get_template(f"{lang}/{name}.html")
+        return Rendered(
+            subject=" ".join(self._block(text, "subject", ctx).split()),
+            text=self._block(text, "body", ctx),
+            html=html.render(ctx),
+        )

@@ -1,0 +1,61 @@
+"""Notify's settings: one object, read from the environment (upper-case names) at startup."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+
+from shared.settings import DEV_JWT_SECRET, ServiceSettings
+
+DEV_WEBHOOK_SECRET = "dev-only-webhook-secret-change-me"
+DEV_UNSUBSCRIBE_SECRET = "dev-only-unsubscribe-secret-change-me"
+
+
+class NotifySettings(ServiceSettings):
+    service_name: str = "notify"
+    http_port: int = Field(default=8003, ge=1, le=65535)
+
+    jwt_secret: str = Field(default=DEV_JWT_SECRET, description="Verifies routing's JWTs")
+    ioc_agency_id: str = Field(default="ioc", description="Assignments to it are IOC triage")
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8003", description="Where residents reach notify (unsubscribe)"
+    )
+    report_url_template: str = Field(
+        default="http://127.0.0.1:8001/api/v1/reports/{report_id}",
+        description="Link to a report's public view in messages",
+    )
+
+    smtp_host: str | None = Field(default=None, description="Unset: the email channel is off")
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "Field reports <no-reply@fieldreports.local>"
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout_s: float = Field(default=10.0, gt=0)
+
+    webhook_secret: str = Field(default=DEV_WEBHOOK_SECRET, description="Signs agency webhooks")
+    webhook_timeout_s: float = Field(default=10.0, gt=0)
+
+    sms_gateway_url: str | None = Field(default=None, description="Unset: the SMS channel is off")
+    sms_gateway_token: SecretStr | None = None
+    sms_timeout_s: float = Field(default=10.0, gt=0)
+
+    unsubscribe_secret: str = DEV_UNSUBSCRIBE_SECRET
+
+    delivery_max_attempts: int = Field(default=6, ge=1, le=50)
+    delivery_backoff_base_s: float = Field(default=30.0, gt=0)
+    delivery_backoff_max_s: float = Field(default=3600.0, gt=0)
+    delivery_poll_interval_s: float = Field(default=2.0, gt=0)
+    delivery_lease_s: float = Field(default=60.0, gt=0)
+    delivery_batch_size: int = Field(default=20, ge=1, le=500)
+
+    sse_poll_interval_s: float = Field(default=1.0, gt=0)
+    sse_keepalive_s: float = Field(default=15.0, gt=0)
+
+    def dev_defaults_in_use(self) -> list[str]:
+        left = super().dev_defaults_in_use()
+        defaults = {
+            "JWT_SECRET": (self.jwt_secret, DEV_JWT_SECRET),
+            "WEBHOOK_SECRET": (self.webhook_secret, DEV_WEBHOOK_SECRET),
+            "UNSUBSCRIBE_SECRET": (self.unsubscribe_secret, DEV_UNSUBSCRIBE_SECRET),
+        }
+        return left + [name for name, (value, dev) in defaults.items() if value == dev]
