@@ -48,3 +48,31 @@ async def test_reporter_contact_never_stored(routing: Routing) -> None:
     await routing.assignment(event.subject)
     doc = await routing.service.store.assignments.find_one({"report_id": event.subject})
     assert "sealed-blob-never-stored" not in str(doc)
+
+
+async def test_reannounced_report_reemits_its_assignment(routing: Routing) -> None:
+    first = await routing.publish_created("garbage", PHU_HOI)
+    await routing.events.wait(Topic.REPORT_ASSIGNED, first.subject)
+    await routing.publish_created("garbage", PHU_HOI, report_id=first.subject, sequence=2)
+    events = await routing.events.wait(Topic.REPORT_ASSIGNED, first.subject, count=2)
+    assert len({e.data["assignment_id"] for e in events}) == 1
+
+
+async def test_catalog_published_at_start_with_version_as_sequence(routing: Routing) -> None:
+    [catalog, *_] = await routing.events.wait(Topic.JURISDICTION_CATALOG, "catalog")
+    assert catalog.sequence == catalog.data["version"] == 1
+    assert {"pothole", "flooding"} <= {c["code"] for c in catalog.data["categories"]}
+
+
+async def test_public_agency_and_category_lists(routing: Routing) -> None:
+    agencies = (await routing.client.get("/api/v1/agencies")).json()["items"]
+    categories = (await routing.client.get("/api/v1/categories")).json()["items"]
+    assert {"id": "ioc", "name": agencies[0]["name"], "kind": "ioc"} == agencies[0]
+    assert "pothole" in {c["code"] for c in categories}
+
+
+async def test_business_metrics_exposed(routing: Routing) -> None:
+    await routing.service.refresh_gauges()
+    text = (await routing.client.get("/metrics")).text
+    assert 'routing_open_assignments{agency="ioc"}' in text
+    assert "routing_assignments_total" in text
