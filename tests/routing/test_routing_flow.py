@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from shared.events import Topic
+from shared.events import CloudEvent, ReportReopenedV1, Topic, utcnow
 from tests.routing.conftest import HANOI, PHU_HOI, Routing
 
 
@@ -76,3 +76,24 @@ async def test_business_metrics_exposed(routing: Routing) -> None:
     text = (await routing.client.get("/metrics")).text
     assert 'routing_open_assignments{agency="ioc"}' in text
     assert "routing_assignments_total" in text
+
+
+async def test_reopened_report_is_routed_again(routing: Routing) -> None:
+    event = await routing.publish_created("pothole", PHU_HOI)
+    a = await routing.assignment(event.subject)
+    auth = {"Authorization": f"Bearer {await routing.token('transport-dept')}"}
+    await routing.client.post(
+        f"/api/v1/assignments/{a['id']}/resolve", json={"note": "patched"}, headers=auth
+    )
+    reopened = CloudEvent(
+        source="/fieldreports/intake",
+        type=Topic.REPORT_REOPENED,
+        subject=event.subject,
+        sequence=2,
+        data=ReportReopenedV1(
+            report_id=event.subject, reason="still broken", at=utcnow()
+        ).model_dump(mode="json"),
+    )
+    await routing.send(reopened)
+    events = await routing.events.wait(Topic.REPORT_ASSIGNED, event.subject, count=2)
+    assert (events[-1].data["attempt"], events[-1].data["agency_id"]) == (2, "transport-dept")

@@ -21,7 +21,9 @@ async def _post(routing: Routing, who: str, path: str, **kw: Any) -> Any:
     return await routing.client.post(path, headers=await routing.auth(who), **kw)
 
 
-async def _new(routing: Routing, category: str = "sidewalk-encroachment", point=PHU_HOI) -> dict:
+async def _new(
+    routing: Routing, category: str = "sidewalk-encroachment", point=PHU_HOI
+) -> dict[str, Any]:
     event = await routing.publish_created(category, point)
     return await routing.assignment(event.subject)
 
@@ -96,7 +98,7 @@ async def test_expired_token_refused(routing: Routing) -> None:
 
 
 async def test_alg_none_refused(routing: Routing) -> None:
-    unsigned = jwt.encode({"sub": "x", "scope": "operator"}, None, algorithm="none")
+    unsigned = jwt.encode({"sub": "x", "scope": "operator"}, "", algorithm="none")
     assert await _status_with(routing, unsigned) == 401
 
 
