@@ -4,6 +4,7 @@ No `from __future__ import annotations` here: FastAPI must resolve the dependenc
 defined inside `build_router` at definition time.
 """
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
@@ -15,7 +16,7 @@ from starlette.datastructures import UploadFile
 
 from services.routing.domain.assignment import OPEN, Assignment
 from services.routing.domain.jurisdiction import InvalidJurisdiction
-from services.routing.photos import PhotoStore, sniff
+from services.routing.photos import BadImage, PhotoStore, clean, sniff
 from services.routing.service import RoutingService, actor_of, now_ms
 from shared.auth import SCOPES, Principal, TokenCodec
 from shared.events import CategoryV1, GeoPoint
@@ -316,7 +317,11 @@ def build_router(service: RoutingService, codec: TokenCodec, photos: PhotoStore)
             kind = sniff(data[:16])
             if kind is None:
                 raise ApiError(415, "unsupported_media_type", "photos must be JPEG, PNG or WebP")
-            checked.append((data, kind))
+            try:
+                cleaned = await asyncio.to_thread(clean, data, kind)
+            except BadImage as exc:
+                raise ApiError(422, "invalid_image", str(exc)) from exc
+            checked.append((cleaned, kind))
         return note, [await photos.put(data, kind, assignment_id) for data, kind in checked]
 
     @r.get("/photos/{photo_id}", tags=["catalogue"])

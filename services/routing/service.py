@@ -3,6 +3,7 @@ transaction (state and outbox together), then pokes the relay."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -83,6 +84,9 @@ class RoutingService:
         self.accounts = accounts
         self.metrics = metrics
         self._file_cache: Jurisdiction | None = None
+        # Set once this process has stored (or found) the jurisdiction and its areas: routing
+        # before that would miss every area on a first start.
+        self.seeded = asyncio.Event()
 
     # ------------------------------------------------------------ jurisdiction
 
@@ -110,6 +114,7 @@ class RoutingService:
             return current
 
         applied = await in_transaction(self.rt.client, work)
+        self.seeded.set()
         self.rt.outbox.poke()
         await self.accounts.seed_demo(applied)
         return applied
@@ -188,9 +193,14 @@ class RoutingService:
 
     # ------------------------------------------------------------ events in
 
+    async def _wait_seeded(self) -> None:
+        """Raises after a while (the consumer retries) rather than route with no areas."""
+        await asyncio.wait_for(self.seeded.wait(), timeout=20)
+
     async def on_report_created(self, event: CloudEvent, session: AsyncClientSession) -> None:
         """Routes a new report; a re-announced one gets its current assignment re-emitted."""
         report = event.payload(ReportCreatedV1)  # contact_sealed is never stored here
+        await self._wait_seeded()
         found = await self.store.by_report(report.report_id, session)
         if found is not None:
             await self._reannounce(session, *found)
@@ -233,6 +243,7 @@ class RoutingService:
     async def on_report_reopened(self, event: CloudEvent, session: AsyncClientSession) -> None:
         """A resident reopened a resolved report: route it again by the rules."""
         reopened = event.payload(ReportReopenedV1)
+        await self._wait_seeded()
         found = await self.store.by_report(reopened.report_id, session)
         if found is None:
             log.warning("reopen of a report routing never saw; ignored")

@@ -8,13 +8,23 @@ from datetime import timedelta
 from typing import Any
 
 import jwt
+from PIL import Image, PngImagePlugin
 
 from services.routing.service import now_ms
 from shared.events import Topic, utcnow
 from shared.settings import DEV_JWT_SECRET
 from tests.routing.conftest import HANOI, PHU_HOI, VINH_NINH, Routing, bearer
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    info = PngImagePlugin.PngInfo()
+    info.add_text("GPS", "16.46,107.59")
+    Image.new("RGB", (8, 6), "red").save(out, format="PNG", pnginfo=info)
+    return out.getvalue()
+
+
+PNG = _png()
 
 
 async def _post(routing: Routing, who: str, path: str, **kw: Any) -> Any:
@@ -132,7 +142,9 @@ async def test_accept_start_resolve_with_photo(routing: Routing) -> None:
     assert done.status_code == 200, done.text
     [resolved] = await routing.events.wait(Topic.REPORT_RESOLVED, a["report_id"])
     photo = await routing.client.get(resolved.data["photo_urls"][0].split("8002", 1)[1])
-    assert (photo.content, photo.headers["content-type"]) == (PNG, "image/png")
+    stored = Image.open(io.BytesIO(photo.content))
+    assert (stored.size, photo.headers["content-type"]) == ((8, 6), "image/png")
+    assert "GPS" not in stored.info
 
 
 async def test_progress_events_emitted(routing: Routing) -> None:
@@ -257,3 +269,15 @@ async def test_history_records_staff_not_reporter(routing: Routing) -> None:
     r = await _post(routing, "phu-hoi-ward", f"/api/v1/assignments/{a['id']}/accept")
     entry = r.json()["history"][-1]
     assert (entry["action"], entry["by"]["agency_id"]) == ("accept", "phu-hoi-ward")
+
+
+async def test_undecodable_image_refused(routing: Routing) -> None:
+    a = await _new(routing)
+    r = await _post(
+        routing,
+        "phu-hoi-ward",
+        f"/api/v1/assignments/{a['id']}/resolve",
+        data={"note": "done"},
+        files=[("photos", ("x.png", io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"\x00" * 32), "image/png"))],
+    )
+    assert r.status_code == 422
