@@ -22,12 +22,13 @@ from services.intake.domain.errors import (
 from services.intake.domain.projection import CONSUMED
 from services.intake.domain.ratelimit import TokenBuckets
 from services.intake.handlers import Handlers
+from services.intake.open311.router import router as open311_router
 from services.intake.service import Intake
 from services.intake.settings import IntakeSettings
 from services.intake.store import Store, indexes
 from shared.events import Topic
 from shared.http import create_app, error_body
-from shared.runtime import Runtime
+from shared.runtime import Loop, Runtime
 
 log = logging.getLogger(__name__)
 
@@ -80,12 +81,7 @@ def build_app(settings: IntakeSettings) -> FastAPI:
         settings.rate_limit_create_burst, settings.rate_limit_create_per_minute
     )
     app.include_router(api.router)
-    try:
-        from services.intake.open311.router import router as open311_router
-    except ImportError:  # pragma: no cover
-        open311_router = None
-    if open311_router is not None:
-        app.include_router(open311_router)
+    app.include_router(open311_router)
 
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
@@ -95,7 +91,7 @@ def build_app(settings: IntakeSettings) -> FastAPI:
     return app
 
 
-def _housekeeping(intake: Intake, settings: IntakeSettings):  # type: ignore[no-untyped-def]
+def _housekeeping(intake: Intake, settings: IntakeSettings) -> Loop:
     async def reconcile_and_autoclose(stop: asyncio.Event) -> None:
         """Re-announces stale `received` reports and auto-closes unrated resolved ones."""
         while not stop.is_set():

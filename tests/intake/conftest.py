@@ -80,6 +80,7 @@ CATALOG = CatalogV1(
 @dataclass
 class Running:
     app: FastAPI
+    asgi: Any  # the app wrapped by its running lifespan
     settings: IntakeSettings
     prefix: str
     kafka: str
@@ -93,7 +94,7 @@ class Running:
     def client(self, ip: str | None = None) -> httpx.AsyncClient:
         """A client with its own source IP (so each test has its own rate-limit bucket)."""
         ip = ip or f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
-        transport = httpx.ASGITransport(app=self.app, client=(ip, 40000))
+        transport = httpx.ASGITransport(app=self.asgi, client=(ip, 40000))
         return httpx.AsyncClient(transport=transport, base_url="http://test")
 
     async def publish(self, event: CloudEvent) -> None:
@@ -122,7 +123,7 @@ async def running(infra: Infra) -> AsyncIterator[Running]:
     await producer.start()
     app = build_app(settings)
     async with LifespanManager(app, startup_timeout=60, shutdown_timeout=30) as manager:
-        run = Running(manager.app, settings, prefix, infra.kafka, producer)  # type: ignore[arg-type]
+        run = Running(app, manager.app, settings, prefix, infra.kafka, producer)
         async with run.client() as client:
             await wait_ready(client)
             await run.publish(

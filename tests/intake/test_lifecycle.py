@@ -1,0 +1,162 @@
+"""Routing's lifecycle events on Kafka update the public view, in any order, delivered twice;
+the tracking token gives the timeline, rating and reopening."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import httpx
+
+from shared.events import Topic, utcnow
+from tests.intake.conftest import Running, lifecycle, report_body
+from tests.support import eventually
+
+NOW = utcnow()
+
+
+def assigned(rid: str, seq: int = 1, agency: str = "roads") -> Any:
+    return lifecycle(
+        rid,
+        Topic.REPORT_ASSIGNED,
+        seq,
+        {
+            "assignment_id": f"as-{seq}",
+            "agency_id": agency,
+            "agency_name": f"Agency {agency}",
+            "category": "pothole",
+            "due_at": (NOW + timedelta(days=3)).isoformat(),
+            "attempt": 1,
+            "assigned_at": NOW.isoformat(),
+        },
+    )
+
+
+def started(rid: str, seq: int = 2) -> Any:
+    return lifecycle(
+        rid,
+        Topic.REPORT_IN_PROGRESS,
+        seq,
+        {"assignment_id": "as-1", "agency_id": "roads", "at": NOW.isoformat()},
+    )
+
+
+def resolved(rid: str, seq: int = 3) -> Any:
+    return lifecycle(
+        rid,
+        Topic.REPORT_RESOLVED,
+        seq,
+        {
+            "assignment_id": "as-1",
+            "agency_id": "roads",
+            "note": "Đã vá",
+            "resolved_at": NOW.isoformat(),
+        },
+    )
+
+
+async def new_report(client: httpx.AsyncClient) -> tuple[str, str]:
+    body = (await client.post("/api/v1/reports", json=report_body())).json()
+    return body["id"], body["tracking_token"]
+
+
+async def view_when(client: httpx.AsyncClient, rid: str, **expected: Any) -> dict[str, Any]:
+    async def probe() -> dict[str, Any] | None:
+        view = (await client.get(f"/api/v1/reports/{rid}")).json()
+        return view if all(view.get(k) == v for k, v in expected.items()) else None
+
+    return await eventually(probe, what=f"view {expected}")
+
+
+async def test_assigned_event_sets_status_agency_and_due_time(running: Running) -> None:
+    async with running.client() as client:
+        rid, _ = await new_report(client)
+        await running.publish(assigned(rid))
+        view = await view_when(client, rid, status="assigned")
+    assert view["agency_name"] == "Agency roads"
+    assert view["expected_at"]
+
+
+async def test_out_of_order_and_duplicated_events_end_resolved(running: Running) -> None:
+    async with running.client() as client:
+        rid, _ = await new_report(client)
+        for event in (resolved(rid), resolved(rid), started(rid), assigned(rid), assigned(rid)):
+            await running.publish(event)
+        await view_when(client, rid, agency_id="roads")
+        view = await view_when(client, rid, status="resolved")
+    assert view["status_notes"] == "Đã vá"
+
+
+async def test_timeline_needs_the_tracking_token(running: Running) -> None:
+    async with running.client() as client:
+        rid, token = await new_report(client)
+        denied = await client.get(f"/api/v1/reports/{rid}/timeline")
+        ok = await client.get(
+            f"/api/v1/reports/{rid}/timeline", headers={"X-Tracking-Token": token}
+        )
+    assert denied.status_code == 403
+    assert denied.json()["error"]["code"] == "invalid_token"
+    assert ok.json()["entries"][0]["type"] == "report.created"
+
+
+async def test_rating_before_resolution_is_refused(running: Running) -> None:
+    async with running.client() as client:
+        rid, token = await new_report(client)
+        r = await client.post(
+            f"/api/v1/reports/{rid}/rating", json={"rating": 5}, headers={"X-Tracking-Token": token}
+        )
+    assert r.status_code == 409
+
+
+async def test_rating_a_resolved_report_closes_it_and_reopen_brings_it_back(
+    running: Running,
+) -> None:
+    async with running.client() as client:
+        rid, token = await new_report(client)
+        await running.publish(assigned(rid))
+        await running.publish(resolved(rid))
+        await view_when(client, rid, status="resolved")
+        auth = {"X-Tracking-Token": token}
+        rated = await client.post(
+            f"/api/v1/reports/{rid}/rating", json={"rating": 4, "comment": "ok"}, headers=auth
+        )
+        reopened = await client.post(
+            f"/api/v1/reports/{rid}/reopen", json={"reason": "still broken"}, headers=auth
+        )
+        timeline = (await client.get(f"/api/v1/reports/{rid}/timeline", headers=auth)).json()
+    assert rated.json()["status"] == "closed"
+    assert reopened.json()["status"] == "received"
+    types = [e["type"] for e in timeline["entries"]]
+    assert {"report.rated", "report.closed", "report.reopened", "report.resolved"} <= set(types)
+    outbox = running.intake.rt.db.outbox
+    emitted = {d["type"] async for d in outbox.find({"subject": rid})}
+    assert {"report.rated", "report.closed", "report.reopened"} <= emitted
+
+
+async def test_reconciler_reannounces_a_stale_received_report(running: Running) -> None:
+    async with running.client() as client:
+        rid, _ = await new_report(client)
+    later = utcnow() + timedelta(seconds=running.settings.reconcile_after_s + 1)
+    assert await running.intake.reconcile_once(later) >= 1
+    created = [
+        d
+        async for d in running.intake.rt.db.outbox.find({"subject": rid, "type": "report.created"})
+    ]
+    assert len(created) == 2
+    assert created[0]["_id"] != created[1]["_id"]
+    assert created[0]["event"]["data"] == created[1]["event"]["data"]
+    assert await running.intake.reconcile_once(later) == 0  # not again within the interval
+
+
+async def test_autoclose_closes_an_old_resolved_report(running: Running) -> None:
+    async with running.client() as client:
+        rid, _ = await new_report(client)
+        await running.publish(resolved(rid))
+        await view_when(client, rid, status="resolved")
+        later = utcnow() + timedelta(days=running.settings.autoclose_after_days + 1)
+        await running.intake.autoclose_once(later)
+        view = await view_when(client, rid, status="closed")
+    closing = await running.intake.rt.db.outbox.find_one({"subject": rid, "type": "report.closed"})
+    assert view["status"] == "closed"
+    assert closing is not None
+    assert closing["event"]["data"]["reason"] == "auto"
