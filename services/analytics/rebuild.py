@@ -1,0 +1,152 @@
+"""`python -m services.analytics.rebuild`: rebuilds every analytics projection from the topics.
+
+A new consumer group reads every `report.*` topic and `jurisdiction.catalog` from the earliest
+offset into a fresh database, with the same handlers and projector as the live service. When
+the group's committed offsets reach the end of every partition and no report waits for
+projection, it prints the numbers of the rebuilt and the live database side by side (JSON) and
+how to switch the service to the rebuilt one (restart it with the printed `MONGODB_DB` and
+`KAFKA_GROUP_ID`: that group's offsets match the rebuilt database exactly).
+
+Options: `--stamp` (suffix of the group and database names; default the UTC time), `--timeout`
+(seconds; exit status 1 if not caught up by then).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from datetime import datetime
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from services.analytics.app import Analytics, build_projection
+from services.analytics.domain.stats import Filters
+from services.analytics.projection import Statistics
+from services.analytics.settings import AnalyticsSettings
+from services.analytics.store import AnalyticsStore
+from shared.events import REPORT_TOPICS, Topic, utcnow
+from shared.mongo import make_client
+
+
+def rebuild_settings(settings: AnalyticsSettings, stamp: str) -> AnalyticsSettings:
+    """The same settings with a new consumer group and a fresh database."""
+    return settings.model_copy(
+        update={
+            "kafka_group_id": f"{settings.group_id}-rebuild-{stamp}",
+            "mongodb_db": f"{settings.database_name}_rebuild_{stamp}",
+        }
+    )
+
+
+async def end_offsets(settings: AnalyticsSettings) -> dict[TopicPartition, int]:
+    """The current end of every partition of the topics analytics consumes."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await consumer.start()
+    try:
+        existing = await consumer.topics()
+        partitions = [
+            TopicPartition(name, p)
+            for topic in (*REPORT_TOPICS, Topic.JURISDICTION_CATALOG)
+            if (name := settings.topic(topic)) in existing
+            for p in consumer.partitions_for_topic(name) or ()
+        ]
+        return dict(await consumer.end_offsets(partitions)) if partitions else {}
+    finally:
+        await consumer.stop()
+
+
+async def committed_offsets(
+    settings: AnalyticsSettings, partitions: list[TopicPartition]
+) -> dict[TopicPartition, int]:
+    """The group's committed offsets, read without joining it (no rebalance)."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=settings.group_id,
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        return {tp: (await consumer.committed(tp)) or 0 for tp in partitions}
+    finally:
+        await consumer.stop()
+
+
+async def caught_up(
+    settings: AnalyticsSettings, ends: dict[TopicPartition, int], store: AnalyticsStore
+) -> bool:
+    """Every partition committed up to `ends`, and no report left to project."""
+    committed = await committed_offsets(settings, [tp for tp, end in ends.items() if end > 0])
+    if any(committed.get(tp, -1) < end for tp, end in ends.items() if end > 0):
+        return False
+    return await store.pending_count() == 0
+
+
+async def numbers(statistics: Statistics, now: datetime) -> dict[str, Any]:
+    """What a rebuild is compared on: summary, scoreboard and categories at the same instant."""
+    everything = Filters()
+    return {
+        "summary": await statistics.summary(everything, "vi", now),
+        "scoreboard": await statistics.scoreboard(everything, "vi", "agency_id", False, now),
+        "categories": await statistics.categories(everything, "vi", now),
+    }
+
+
+async def rebuild(
+    settings: AnalyticsSettings, *, stamp: str | None = None, timeout_s: float = 600.0
+) -> dict[str, Any]:
+    """Runs the rebuild to the end of the topics as they were when it started; returns a report."""
+    started = time.monotonic()
+    target = rebuild_settings(settings, stamp or utcnow().strftime("%Y%m%dT%H%M%S"))
+    ends = await end_offsets(target)
+    parts: Analytics = build_projection(target)
+    await parts.runtime.start()
+    try:
+        deadline = started + timeout_s
+        done = False
+        while time.monotonic() < deadline:
+            if parts.runtime.kafka_ready.is_set() and await caught_up(target, ends, parts.store):
+                done = True
+                break
+            await asyncio.sleep(0.5)
+        now = utcnow()
+        rebuilt = await numbers(parts.statistics, now)
+        live_client = make_client(settings)
+        try:
+            live_store = AnalyticsStore(live_client[settings.database_name])
+            live = await numbers(Statistics(live_store), now)
+        finally:
+            await live_client.close()
+    finally:
+        await parts.runtime.stop()
+    return {
+        "caught_up": done,
+        "seconds": round(time.monotonic() - started, 1),
+        "messages": sum(ends.values()),
+        "group_id": target.group_id,
+        "database": target.database_name,
+        "same_as_live": rebuilt == live,
+        "rebuilt": rebuilt,
+        "live": live,
+        "switch": f"MONGODB_DB={target.database_name} KAFKA_GROUP_ID={target.group_id}",
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m services.analytics.rebuild", description=__doc__
+    )
+    parser.add_argument("--stamp", help="suffix of the new group and database names")
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds to catch up")
+    args = parser.parse_args(argv)
+    result = asyncio.run(rebuild(AnalyticsSettings(), stamp=args.stamp, timeout_s=args.timeout))
+    json.dump(result, sys.stdout, indent=2, ensure_ascii=False, default=str)
+    sys.stdout.write("\n")
+    return 0 if result["caught_up"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,212 @@
+"""Events on the real broker become the summary, scoreboard, series, categories, grid and CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from services.analytics.rebuild import rebuild
+from shared.events import AgencyRefV1, CatalogV1, CategoryV1, CloudEvent, Topic
+from tests.analytics.conftest import Running
+from tests.analytics.factory import Story, full_story
+from tests.support import eventually
+
+EXPECTED_STATUS = {"closed": 1, "resolved": 2, "assigned": 1, "received": 1}
+
+
+def catalog_event(version: int, dot_en: str) -> CloudEvent:
+    catalog = CatalogV1(
+        version=version,
+        published_at=datetime.now(UTC),
+        categories=[
+            CategoryV1(
+                code="pothole",
+                name={"vi": "Ổ gà", "en": "Pothole"},
+                group="roads",
+                deadline_hours=48,
+            ),
+            CategoryV1(
+                code="flood",
+                name={"vi": "Ngập", "en": "Flooding"},
+                group="water",
+                deadline_hours=24,
+            ),
+        ],
+        agencies=[
+            AgencyRefV1(id="dot", name={"vi": "Sở Giao thông", "en": dot_en}, kind="department"),
+            AgencyRefV1(
+                id="water", name={"vi": "Công ty Cấp nước", "en": "Water Co."}, kind="utility"
+            ),
+        ],
+    )
+    return CloudEvent(
+        source="/fieldreports/routing",
+        type=str(Topic.JURISDICTION_CATALOG),
+        subject="catalog",
+        sequence=version,
+        data=catalog.model_dump(mode="json"),
+    )
+
+
+def stories() -> list[Story]:
+    return [
+        full_story("r1"),  # dot, on time, rated 4, closed
+        Story("r2").created().assigned(5, due_minute=30).resolved(90).rated(100, 2),  # dot, late
+        Story("r3", "flood", lat=16.52, lon=107.62).created().assigned(10, "water"),  # overdue
+        Story("r4").created(),  # not routed yet
+        Story("r5", "flood", lat=16.52, lon=107.62)
+        .created(created_minute=1440)
+        .assigned(1450, "water", due_minute=1500)
+        .resolved(1460, "water"),
+    ]
+
+
+@pytest.fixture(scope="module")
+async def loaded(running: Running) -> Running:
+    """All events, shuffled across topics and reports, each report's events partly twice."""
+    events = [e for s in stories() for e in s.events]
+    events += random.Random(3).sample(events, 8)
+    random.Random(5).shuffle(events)
+    await running.publish(catalog_event(2, "Department of Transport"), *events)
+    await running.publish(catalog_event(1, "Old name"))
+
+    async def projected() -> Any:
+        body = (await running.client.get("/api/v1/stats/summary")).json()
+        return body if body["by_status"] == EXPECTED_STATUS else None
+
+    await eventually(projected, timeout=60, what="all events projected")
+    return running
+
+
+async def get(running: Running, path: str, **params: Any) -> Any:
+    response = await running.client.get(path, params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_summary_counts_and_mean_times(loaded: Running) -> None:
+    s = await get(loaded, "/api/v1/stats/summary")
+    assert (s["total"], s["by_agency"], s["by_category"]) == (
+        5,
+        {"dot": 2, "water": 2},
+        {"pothole": 3, "flood": 2},
+    )
+    assert (s["mean_time_to_assign_s"], s["mean_time_to_resolve_s"]) == (450.0, 3000.0)
+    assert (s["resolved_on_time_pct"], s["overdue_now"], s["mean_rating"]) == (66.7, 1, 3.0)
+
+
+async def test_scoreboard_numbers_per_agency(loaded: Running) -> None:
+    body = await get(loaded, "/api/v1/stats/scoreboard", lang="en")
+    dot, water = sorted(body["items"], key=lambda r: r["agency_id"])
+    assert dot == {
+        "agency_id": "dot",
+        "agency_name": "Department of Transport",
+        "received": 2,
+        "resolved": 2,
+        "resolved_on_time_pct": 50.0,
+        "median_time_to_resolve_s": 3900.0,
+        "p90_time_to_resolve_s": 5100.0,
+        "backlog": 0,
+        "overdue_now": 0,
+        "mean_rating": 3.0,
+    }
+    assert (water["received"], water["resolved"], water["backlog"], water["overdue_now"]) == (
+        2,
+        1,
+        1,
+        1,
+    )
+
+
+async def test_scoreboard_sorts_by_any_column(loaded: Running) -> None:
+    asc = await get(loaded, "/api/v1/stats/scoreboard", sort="resolved_on_time_pct", order="asc")
+    desc = await get(loaded, "/api/v1/stats/scoreboard", sort="backlog", order="desc")
+    assert [r["agency_id"] for r in asc["items"]] == ["dot", "water"]
+    assert [r["agency_id"] for r in desc["items"]] == ["water", "dot"]
+
+
+async def test_filters_apply_to_statistics(loaded: Running) -> None:
+    by_day = await get(
+        loaded, "/api/v1/stats/summary", **{"from": "2025-03-04", "to": "2025-03-04"}
+    )
+    by_agency = await get(loaded, "/api/v1/stats/summary", agency="water", category="flood")
+    assert (by_day["total"], by_day["by_status"]) == (1, {"resolved": 1})
+    assert (by_agency["total"], by_agency["resolved"]) == (2, 1)
+
+
+async def test_timeseries_per_day_and_week(loaded: Running) -> None:
+    day = await get(loaded, "/api/v1/stats/timeseries", interval="day")
+    week = await get(loaded, "/api/v1/stats/timeseries", interval="week")
+    assert day["items"] == [
+        {"period": "2025-03-03", "created": 4, "resolved": 2},
+        {"period": "2025-03-04", "created": 1, "resolved": 1},
+    ]
+    assert week["items"] == [{"period": "2025-03-03", "created": 5, "resolved": 3}]
+
+
+async def test_categories_use_catalog_names(loaded: Running) -> None:
+    body = await get(loaded, "/api/v1/stats/categories", lang="vi")
+    assert [(r["category"], r["category_name"], r["received"]) for r in body["items"]] == [
+        ("pothole", "Ổ gà", 3),
+        ("flood", "Ngập", 2),
+    ]
+
+
+async def test_grid_counts_per_cell(loaded: Running) -> None:
+    body = await get(loaded, "/api/v1/stats/grid", cell=0.05)
+    assert sorted(c["count"] for c in body["cells"]) == [2, 3]
+    assert body["cell_deg"] == 0.05
+
+
+async def test_grid_cell_size_is_capped(loaded: Running) -> None:
+    body = await get(loaded, "/api/v1/stats/grid", cell=0.0000001)
+    assert body["cell_deg"] == 0.001
+
+
+async def test_scoreboard_csv_matches_json(loaded: Running) -> None:
+    response = await loaded.client.get(
+        "/api/v1/stats/scoreboard.csv", params={"sort": "agency_id", "order": "asc"}
+    )
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert response.headers["content-type"].startswith("text/csv")
+    assert [(r["agency_id"], r["received"], r["resolved_on_time_pct"]) for r in rows] == [
+        ("dot", "2", "50.0"),
+        ("water", "2", "100.0"),
+    ]
+
+
+async def test_format_csv_parameter_on_every_table(loaded: Running) -> None:
+    for table in ("summary", "scoreboard", "categories", "timeseries", "grid"):
+        response = await loaded.client.get(f"/api/v1/stats/{table}", params={"format": "csv"})
+        assert response.headers["content-type"].startswith("text/csv"), table
+        assert len(response.text.splitlines()) >= 2, table
+
+
+async def test_invalid_date_range_is_422(loaded: Running) -> None:
+    response = await loaded.client.get(
+        "/api/v1/stats/summary", params={"from": "2025-03-05", "to": "2025-03-01"}
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "validation_error"
+
+
+async def test_business_gauges_on_metrics(loaded: Running) -> None:
+    async def gauges() -> str | None:
+        text = (await loaded.client.get("/metrics")).text
+        return text if 'analytics_overdue_assignments{agency="water"} 1.0' in text else None
+
+    text = await eventually(gauges, timeout=20, what="gauges refreshed")
+    assert 'analytics_open_reports{agency="water"} 1.0' in text
+    assert 'analytics_on_time_ratio{agency="dot"} 0.5' in text
+
+
+async def test_rebuild_gives_the_same_numbers_as_live(loaded: Running) -> None:
+    result = await rebuild(loaded.settings, timeout_s=90)
+    assert result["caught_up"]
+    assert result["rebuilt"]["summary"]["by_status"] == EXPECTED_STATUS
+    assert result["rebuilt"] == result["live"]
