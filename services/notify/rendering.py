@@ -2,7 +2,7 @@
 
 `.txt` files hold two blocks, `subject` and `body` (SMS text and the email's plain part);
 `.html` files are the email's HTML part, autoescaped, extending `<lang>/base.html` (which
-carries the unsubscribe link).
+carries the unsubscribe link); `<lang>/footer.txt` ends the plain part with the same link.
 """
 
 from __future__ import annotations
@@ -21,8 +21,13 @@ TEMPLATES = Path(__file__).parent / "templates"
 @dataclass(frozen=True)
 class Rendered:
     subject: str
-    text: str
+    text: str  # SMS text, and the email's plain part without its footer
     html: str
+    footer: str  # plain-text email footer with the unsubscribe link ("" without one)
+
+    @property
+    def email_text(self) -> str:
+        return f"{self.text}\n\n{self.footer}" if self.footer else self.text
 
 
 class Renderer:
@@ -46,4 +51,5 @@ class Renderer:
             subject=" ".join(self._block(text, "subject", ctx).split()),
             text=self._block(text, "body", ctx),
             html=html.render(ctx),
+            footer=self.env.get_template(f"{lang}/footer.txt").render(ctx).strip(),
         )

@@ -166,7 +166,7 @@ class DeliveryWorker:
             channel=channel,
             address=address,
             subject=rendered.subject,
-            text=rendered.text,
+            text=rendered.email_text if channel is Channel.EMAIL else rendered.text,
             html=rendered.html,
             payload=payload,
             unsubscribe_url=unsubscribe,

@@ -2,118 +2,18 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+import logging
+import re
+import time
 from typing import Any
 
 import httpx
 import pytest
-from pymongo import AsyncMongoClient
 
-from shared.events import AgencyRefV1
-from shared.kafka import all_topics, ensure_topics
-from tests.conftest import Infra
-from tests.notify.harness import (
-    Publisher,
-    assigned,
-    catalog,
-    created,
-    notify_settings,
-    operator_token,
-    running_notify,
-    staff_token,
-)
-from tests.notify.peers import HttpReceiver, Mailbox, http_receiver, smtp_server
-from tests.support import eventually, unique, wait_ready
-
-SECRET = "test-webhook-secret"
-AGENCIES = [
-    AgencyRefV1(
-        id="roads",
-        name={"vi": "Sở Giao thông", "en": "Transport Department"},
-        kind="department",
-        contacts={"email": "desk@roads.example"},
-    ),
-    AgencyRefV1(
-        id="flaky",
-        name={"vi": "Công ty Cấp nước", "en": "Water Company"},
-        kind="utility",
-        contacts={"webhook_url": "{http}/hook/flaky"},
-    ),
-    AgencyRefV1(id="ioc", name={"vi": "IOC", "en": "IOC"}, kind="ioc", contacts={}),
-]
-
-
-@dataclass
-class Stack:
-    client: httpx.AsyncClient
-    publish: Publisher
-    mailbox: Mailbox
-    http: HttpReceiver
-    db: Any
-
-    async def deliveries(self, report_id: str, **filters: str) -> list[dict[str, Any]]:
-        r = await self.client.get(
-            "/api/v1/notifications", params={"report_id": report_id, **filters}
-        )
-        assert r.status_code == 200, r.text
-        return list(r.json()["items"])
-
-
-@pytest.fixture(scope="module")
-async def stack(infra: Infra) -> AsyncIterator[Stack]:
-    prefix = f"t{uuid.uuid4().hex[:10]}."
-    await ensure_topics(infra.kafka, all_topics(prefix), partitions=3)
-    with smtp_server() as (mailbox, smtp_port), http_receiver() as http:
-        http.fail_first["/hook/flaky"] = 2
-        db_name = unique("notify")
-        settings = notify_settings(
-            {
-                "environment": "test",
-                "kafka_bootstrap_servers": infra.kafka,
-                "kafka_topic_prefix": prefix,
-                "mongodb_uri": infra.mongodb_uri,
-                "mongodb_db": db_name,
-                "consumer_retry_backoff_s": "0.05",
-            },
-            smtp_host="127.0.0.1",
-            smtp_port=smtp_port,
-            sms_gateway_url=http.url("/sms"),
-            sms_gateway_token="gw-token",
-            webhook_secret=SECRET,
-            delivery_backoff_base_s=0.3,
-            delivery_poll_interval_s=0.2,
-            sse_poll_interval_s=0.1,
-            sse_keepalive_s=1.0,
-        )
-        publish = Publisher(infra.kafka, prefix)
-        await publish.producer.start()
-        mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(infra.mongodb_uri)
-        try:
-            async with running_notify(settings) as base:
-                headers = {"Authorization": f"Bearer {operator_token()}"}
-                async with httpx.AsyncClient(base_url=base, headers=headers, timeout=10) as client:
-                    await wait_ready(client)
-                    agencies = [
-                        a.model_copy(
-                            update={
-                                "contacts": {
-                                    k: v.format(http=http.url("")) for k, v in a.contacts.items()
-                                }
-                            }
-                        )
-                        for a in AGENCIES
-                    ]
-                    await publish(catalog(agencies))
-                    db = mongo[db_name]
-                    await eventually(
-                        lambda: db.catalog.find_one({"_id": "catalog"}), what="catalogue stored"
-                    )
-                    yield Stack(client, publish, mailbox, http, db)
-        finally:
-            await publish.producer.stop()
-            await mongo.close()
+from services.notify.domain.delivery import verify_webhook
+from tests.notify.conftest import SECRET, Stack
+from tests.notify.harness import assigned, created, resolved, staff_token
+from tests.support import eventually, unique
 
 
 def rid() -> str:
@@ -154,3 +54,155 @@ async def test_triage_assignment_tells_ioc_operators(stack: Stack) -> None:
 
     [entry] = await eventually(operators, what="operator notification")
     assert (entry["recipient_id"], entry["channel"]) == ("ioc", "log")
+
+
+async def emails_to(stack: Stack, address: str, count: int) -> list[Any]:
+    async def arrived() -> list[Any]:
+        got = stack.mailbox.to(address)
+        return got if len(got) >= count else []
+
+    return await eventually(arrived, what=f"{count} emails")
+
+
+def text_of(message: Any) -> str:
+    return str(message.get_body(preferencelist=("plain",)).get_content())
+
+
+async def test_resident_gets_one_email_on_assignment_and_one_on_resolution_in_their_language(
+    stack: Stack,
+) -> None:
+    report, address = rid(), f"{rid()}@example.org"
+    await stack.apply(created(report, {"email": address}, language="en"))
+    await stack.apply(assigned(report, "roads"))
+    await stack.apply(resolved(report, "roads"))
+    mails = await emails_to(stack, address, 3)
+    assert sorted(m["Subject"] for m in mails) == [
+        "We received your report",
+        "Your report has been assigned",
+        "Your report has been resolved",
+    ]
+
+
+async def test_email_follows_the_language_in_the_contact(stack: Stack) -> None:
+    report, address = rid(), f"{rid()}@example.org"
+    await stack.publish(created(report, {"email": address, "language": "vi"}, language="en"))
+    [mail] = await emails_to(stack, address, 1)
+    assert mail["Subject"] == "Đã tiếp nhận phản ánh của bạn"
+
+
+async def test_unsubscribe_link_stops_further_emails(stack: Stack) -> None:
+    report, address = rid(), f"{rid()}@example.org"
+    await stack.publish(created(report, {"email": address}))
+    [mail] = await emails_to(stack, address, 1)
+    link = re.search(r"http://\S+/api/v1/unsubscribe\?token=\S+", text_of(mail))
+    assert link is not None
+    assert (await httpx.AsyncClient().get(link.group(0))).status_code == 200
+    await stack.publish(assigned(report, "roads"))
+
+    async def skipped() -> list[dict[str, Any]]:
+        return await stack.deliveries(report, channel="email", status="skipped")
+
+    [entry] = await eventually(skipped, what="email skipped")
+    assert entry["last_error"] == "unsubscribed"
+    assert len(stack.mailbox.to(address)) == 1
+
+
+async def test_flaky_webhook_gets_exactly_one_signed_delivery(stack: Stack) -> None:
+    report = rid()
+    await stack.publish(assigned(report, "flaky"))
+
+    async def accepted() -> list[Any]:
+        return [r for r in stack.http.at("/hook/flaky") if r.json()["report_id"] == report]
+
+    calls = await eventually(
+        lambda: _when(accepted, lambda c: any(r.status == 200 for r in c)), what="accepted"
+    )
+    [ok] = [r for r in calls if r.status == 200]
+    assert [r.status for r in calls] == [500, 500, 200]
+    headers = {k.lower(): v for k, v in ok.headers.items()}
+    assert verify_webhook(
+        SECRET,
+        headers["x-fieldreports-timestamp"],
+        ok.body,
+        headers["x-fieldreports-signature"],
+        now=int(time.time()),
+    )
+    [entry] = await stack.deliveries(report, channel="webhook")
+    assert (entry["status"], entry["attempts"]) == ("sent", 3)
+
+
+async def _when(probe: Any, ok: Any) -> Any:
+    value = await probe()
+    return value if ok(value) else None
+
+
+async def test_sms_gateway_receives_the_message(stack: Stack) -> None:
+    report, phone = rid(), "+84905550123"
+    await stack.publish(created(report, {"phone": phone}))
+
+    async def received() -> list[Any]:
+        return [r for r in stack.http.at("/sms") if r.json()["to"] == phone]
+
+    [call] = await eventually(received, what="sms")
+    assert call.headers["Authorization"] == "Bearer gw-token"
+    assert "đã được tiếp nhận" in call.json()["text"]
+
+
+async def test_redelivered_and_reannounced_events_send_nothing_twice(stack: Stack) -> None:
+    report, address = rid(), f"{rid()}@example.org"
+    first_created = created(report, {"email": address}, language="en")
+    first_assigned = assigned(report, "roads")
+    for event in (first_created, first_created, first_assigned, first_assigned):
+        await stack.apply(event)
+    # Reconciliation: a new report.created for the same report, answered by routing with a
+    # new report.assigned for the same assignment.
+    await stack.apply(created(report, {"email": address}, language="en", seq=2))
+    await stack.apply(assigned(report, "roads", seq=2))
+    await stack.apply(resolved(report, "roads", seq=3))
+    await emails_to(stack, address, 3)
+    entries = await stack.deliveries(report, channel="email", recipient_kind="resident")
+    assert sorted(e["event_type"] for e in entries) == [
+        "report.assigned",
+        "report.created",
+        "report.resolved",
+    ]
+    assert len(stack.mailbox.to(address)) == 3
+
+
+async def test_resident_is_told_of_an_assignment_that_arrived_before_the_report(
+    stack: Stack,
+) -> None:
+    report, address = rid(), f"{rid()}@example.org"
+    await stack.publish(assigned(report, "roads"))
+    await eventually(lambda: stack.deliveries(report, recipient_kind="agency"), what="agency")
+    await stack.publish(created(report, {"email": address}, language="en"))
+    mails = await emails_to(stack, address, 2)
+    assert sorted(m["Subject"] for m in mails) == [
+        "We received your report",
+        "Your report has been assigned",
+    ]
+
+
+async def test_contact_details_never_reach_the_log_api_or_logs(
+    stack: Stack, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    report, address, phone = rid(), f"{rid()}@example.org", "+84907778899"
+    contact = {"email": address, "phone": phone, "name": "Trần Thị Bí Mật"}
+    await stack.publish(created(report, contact))
+    await emails_to(stack, address, 1)
+
+    async def all_sent() -> list[dict[str, Any]]:
+        items = await stack.deliveries(report)
+        return items if items and all(i["status"] == "sent" for i in items) else []
+
+    items = await eventually(all_sent, what="deliveries sent")
+    body = (await stack.client.get("/api/v1/notifications", params={"report_id": report})).text
+    # Everything logged in this process except the test's own SMTP server (mail.log).
+    logs = "\n".join(
+        f"{r.getMessage()} {r.__dict__}" for r in caplog.records if not r.name.startswith("mail")
+    )
+    for secret in (address, phone, "Bí Mật", address.split("@")[0]):
+        assert secret not in body
+        assert secret not in logs
+    assert {i["recipient"] for i in items} >= {f"{address[0]}***@example.org", "+84***99"}
