@@ -138,3 +138,13 @@ async def test_without_a_catalogue_create_answers_503(running: Running) -> None:
         r = await client.post("/api/v1/reports", json=report_body())
     await app.state.runtime.client.close()
     assert (r.status_code, r.json()["error"]["code"]) == (503, "catalog_unavailable")
+
+
+async def test_openapi_and_asyncapi_documents_render(running: Running) -> None:
+    async with running.client() as client:
+        openapi = await client.get("/openapi.json")
+        asyncapi = await client.get("/asyncapi.json")
+    assert openapi.status_code == 200
+    assert asyncapi.status_code == 200
+    assert "#/$defs/" not in openapi.text  # every $ref resolves inside the document
+    assert "/open311/v2/requests.{fmt}" in openapi.json()["paths"]
