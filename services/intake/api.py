@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from datetime import datetime
@@ -175,7 +176,7 @@ async def create_report(
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= IDEMPOTENCY_KEY_MAX:
         raise InvalidInput("Idempotency-Key must be 1-200 characters", field="Idempotency-Key")
     body, raw_photos = await _read_create(request, intake)
-    photos, digests = _sanitize_all(intake, raw_photos)
+    photos, digests = await _sanitize_all(intake, raw_photos)
     created = await intake.create(
         body.draft(),
         photos,
@@ -249,12 +250,17 @@ def _validate(data: Any) -> ReportCreate:
         ) from exc
 
 
-def _sanitize_all(intake: Intake, raw: list[bytes]) -> tuple[list[CleanPhoto], list[str]]:
+async def _sanitize_all(intake: Intake, raw: list[bytes]) -> tuple[list[CleanPhoto], list[str]]:
     s = intake.settings
     clean: list[CleanPhoto] = []
     for data in raw:
         try:
-            clean.append(sanitize(data, max_pixels=s.photo_max_pixels, thumb_px=s.thumb_px))
+            # decoding and re-encoding is CPU work: keep it off the event loop
+            clean.append(
+                await asyncio.to_thread(
+                    sanitize, data, max_pixels=s.photo_max_pixels, thumb_px=s.thumb_px
+                )
+            )
         except PhotoRejected as exc:
             intake.metrics.photo_rejections.labels(exc.reason).inc()
             raise

@@ -13,6 +13,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+from pydantic import BaseModel
 
 from services.intake.app import build_app
 from services.intake.service import Intake
@@ -156,11 +157,13 @@ def report_body(**over: Any) -> dict[str, Any]:
     return body
 
 
-def lifecycle(report_id: str, topic: Topic, sequence: int, data: dict[str, Any]) -> CloudEvent:
+def lifecycle(report_id: str, topic: Topic, sequence: int, payload: BaseModel) -> CloudEvent:
+    """A routing event with the real envelope and payload model."""
     return CloudEvent(
         source=ROUTING,
         type=topic,
         subject=report_id,
         sequence=sequence,
-        data={"report_id": report_id, **data},
+        dataschema=f"{topic}/v1",
+        data=payload.model_dump(mode="json"),
     )

@@ -60,8 +60,10 @@ async def test_created_event_published_with_contact_sealed(running: Running) -> 
         await consumer.stop()
     payload = event.payload(ReportCreatedV1)
     assert b"example.org" not in event.model_dump_json().encode()
-    key = IntakeSettings().pii_key
-    assert PiiBox(key).open(payload.contact_sealed or "", aad=rid)["email"] == "b@example.org"
+    assert (
+        PiiBox(running.settings.pii_key).open(payload.contact_sealed or "", aad=rid)["email"]
+        == "b@example.org"
+    )
 
 
 async def test_categories_in_english_by_accept_language(running: Running) -> None:
@@ -69,3 +71,19 @@ async def test_categories_in_english_by_accept_language(running: Running) -> Non
         r = await client.get("/api/v1/categories", headers={"Accept-Language": "en-US,en;q=0.9"})
     names = {c["code"]: c["name"] for c in r.json()["items"]}
     assert names["pothole"] == "Pothole"
+
+
+def test_production_refuses_the_dev_open311_key() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="OPEN311_API_KEYS"):
+        IntakeSettings(
+            environment="production", pii_key=PROD_KEY, open311_api_keys="dev-open311-key"
+        )
+    assert IntakeSettings(
+        environment="production", pii_key=PROD_KEY, open311_api_keys="k1,k2"
+    ).open311_keys == {"k1", "k2"}
+
+
+PROD_KEY = "cHJvZC1vbmx5LXBpaS1rZXktMzItYnl0ZXMtbG9uZyE="

@@ -8,51 +8,44 @@ from typing import Any
 
 import httpx
 
-from shared.events import Topic, utcnow
+from shared.events import (
+    CloudEvent,
+    ReportAcceptedV1,
+    ReportAssignedV1,
+    ReportResolvedV1,
+    Topic,
+    utcnow,
+)
 from tests.intake.conftest import Running, lifecycle, report_body
 from tests.support import eventually
 
 NOW = utcnow()
 
 
-def assigned(rid: str, seq: int = 1, agency: str = "roads") -> Any:
-    return lifecycle(
-        rid,
-        Topic.REPORT_ASSIGNED,
-        seq,
-        {
-            "assignment_id": f"as-{seq}",
-            "agency_id": agency,
-            "agency_name": f"Agency {agency}",
-            "category": "pothole",
-            "due_at": (NOW + timedelta(days=3)).isoformat(),
-            "attempt": 1,
-            "assigned_at": NOW.isoformat(),
-        },
+def assigned(rid: str, seq: int = 1, agency: str = "roads") -> CloudEvent:
+    data = ReportAssignedV1(
+        report_id=rid,
+        assignment_id=f"as-{seq}",
+        agency_id=agency,
+        agency_name=f"Agency {agency}",
+        category="pothole",
+        due_at=NOW + timedelta(days=3),
+        attempt=1,
+        assigned_at=NOW,
     )
+    return lifecycle(rid, Topic.REPORT_ASSIGNED, seq, data)
 
 
-def started(rid: str, seq: int = 2) -> Any:
-    return lifecycle(
-        rid,
-        Topic.REPORT_IN_PROGRESS,
-        seq,
-        {"assignment_id": "as-1", "agency_id": "roads", "at": NOW.isoformat()},
+def started(rid: str, seq: int = 2) -> CloudEvent:
+    data = ReportAcceptedV1(report_id=rid, assignment_id="as-1", agency_id="roads", at=NOW)
+    return lifecycle(rid, Topic.REPORT_IN_PROGRESS, seq, data)
+
+
+def resolved(rid: str, seq: int = 3) -> CloudEvent:
+    data = ReportResolvedV1(
+        report_id=rid, assignment_id="as-1", agency_id="roads", note="Đã vá", resolved_at=NOW
     )
-
-
-def resolved(rid: str, seq: int = 3) -> Any:
-    return lifecycle(
-        rid,
-        Topic.REPORT_RESOLVED,
-        seq,
-        {
-            "assignment_id": "as-1",
-            "agency_id": "roads",
-            "note": "Đã vá",
-            "resolved_at": NOW.isoformat(),
-        },
-    )
+    return lifecycle(rid, Topic.REPORT_RESOLVED, seq, data)
 
 
 async def new_report(client: httpx.AsyncClient) -> tuple[str, str]:
