@@ -5,65 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import random
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from services.analytics.rebuild import rebuild
-from shared.events import AgencyRefV1, CatalogV1, CategoryV1, CloudEvent, Topic
 from tests.analytics.conftest import Running
-from tests.analytics.factory import Story, full_story
+from tests.analytics.factory import EXPECTED_STATUS, catalog_event, stories
 from tests.support import eventually
-
-EXPECTED_STATUS = {"closed": 1, "resolved": 2, "assigned": 1, "received": 1}
-
-
-def catalog_event(version: int, dot_en: str) -> CloudEvent:
-    catalog = CatalogV1(
-        version=version,
-        published_at=datetime.now(UTC),
-        categories=[
-            CategoryV1(
-                code="pothole",
-                name={"vi": "Ổ gà", "en": "Pothole"},
-                group="roads",
-                deadline_hours=48,
-            ),
-            CategoryV1(
-                code="flood",
-                name={"vi": "Ngập", "en": "Flooding"},
-                group="water",
-                deadline_hours=24,
-            ),
-        ],
-        agencies=[
-            AgencyRefV1(id="dot", name={"vi": "Sở Giao thông", "en": dot_en}, kind="department"),
-            AgencyRefV1(
-                id="water", name={"vi": "Công ty Cấp nước", "en": "Water Co."}, kind="utility"
-            ),
-        ],
-    )
-    return CloudEvent(
-        source="/fieldreports/routing",
-        type=str(Topic.JURISDICTION_CATALOG),
-        subject="catalog",
-        sequence=version,
-        data=catalog.model_dump(mode="json"),
-    )
-
-
-def stories() -> list[Story]:
-    return [
-        full_story("r1"),  # dot, on time, rated 4, closed
-        Story("r2").created().assigned(5, due_minute=30).resolved(90).rated(100, 2),  # dot, late
-        Story("r3", "flood", lat=16.52, lon=107.62).created().assigned(10, "water"),  # overdue
-        Story("r4").created(),  # not routed yet
-        Story("r5", "flood", lat=16.52, lon=107.62)
-        .created(created_minute=1440)
-        .assigned(1450, "water", due_minute=1500)
-        .resolved(1460, "water"),
-    ]
 
 
 @pytest.fixture(scope="module")
