@@ -8,6 +8,7 @@ import pytest
 
 from services.intake.settings import DEV_OPEN311_KEY
 from tests.intake.conftest import Running
+from tests.support import eventually
 
 BASE = "/open311/v2"
 POST_FORM = {
@@ -183,3 +184,23 @@ async def test_token_resolves_to_the_request_id(running: Running) -> None:
         ]
         r = await client.get(f"{BASE}/tokens/{rid}.json")
     assert r.json() == [{"service_request_id": rid, "token": rid}]
+
+
+async def test_lifecycle_fills_agency_expected_datetime_and_status_notes(running: Running) -> None:
+    from tests.intake.test_lifecycle import assigned, resolved
+
+    async with running.client() as client:
+        rid = (await client.post(f"{BASE}/requests.json", data=POST_FORM)).json()[0][
+            "service_request_id"
+        ]
+        await running.publish(assigned(rid))
+        await running.publish(resolved(rid))
+
+        async def closed() -> dict[str, object] | None:
+            item = (await client.get(f"{BASE}/requests/{rid}.json")).json()[0]
+            return item if item["status"] == "closed" and item["agency_responsible"] else None
+
+        item = await eventually(closed, what="open311 request closed with agency")
+    assert item["agency_responsible"] == "Agency roads"
+    assert item["status_notes"] == "Đã vá"
+    assert str(item["expected_datetime"]).endswith("+00:00")
