@@ -17,6 +17,7 @@ from services.notify.domain.model import (
     Channel,
     DeliveryStatus,
     Incoming,
+    RecipientKind,
     ReportView,
 )
 from services.notify.domain.rules import (
@@ -184,11 +185,7 @@ class EventHandlers:
             address = audience.addresses.get(channel)
             did = delivery_id(key, audience, channel)
             status, reason = self._initial_status(channel, keys.get(channel), blocked)
-            shown = (
-                mask(channel, address)
-                if address
-                else f"{audience.kind.value}:{audience.recipient_id}"
-            )
+            shown = mask(channel, address) if address else _label(audience)
             inserted = await self.store.record_delivery(
                 {
                     "_id": did,
@@ -260,6 +257,13 @@ class EventHandlers:
                 if k in {"note", "reason", "due_at", "duplicate_of", "level", "attempt"}
             },
         }
+
+
+def _label(audience: Audience) -> str:
+    """How the log channel names a recipient: `resident`, `agency:roads`, `operator:ioc`."""
+    if audience.kind is RecipientKind.RESIDENT:
+        return "resident"
+    return f"{audience.kind.value}:{audience.recipient_id}"
 
 
 def _to_doc(ev: Incoming) -> Document:

@@ -8,6 +8,7 @@ carries the unsubscribe link); `<lang>/footer.txt` ends the plain part with the 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,17 @@ from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
 from services.notify.domain.rules import language_of
 
 TEMPLATES = Path(__file__).parent / "templates"
+
+
+def when(value: Any) -> str:
+    """An ISO time as `2026-01-31 14:05 UTC` (messages are read by people)."""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 @dataclass(frozen=True)
@@ -37,7 +49,9 @@ class Renderer:
             autoescape=select_autoescape(enabled_extensions=("html",), default=False),
             trim_blocks=False,
             auto_reload=False,
+            finalize=lambda value: "" if value is None else value,
         )
+        self.env.filters["when"] = when
 
     def _block(self, template: Template, name: str, context: dict[str, Any]) -> str:
         return "".join(template.blocks[name](template.new_context(context))).strip()

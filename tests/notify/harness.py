@@ -26,6 +26,7 @@ from shared.events import (
     GeoPoint,
     ReportAssignedV1,
     ReportCreatedV1,
+    ReportEscalatedV1,
     ReportResolvedV1,
     Topic,
     utcnow,
@@ -95,6 +96,18 @@ def resolved(report_id: str, agency: str, seq: int = 2) -> CloudEvent:
         resolved_at=utcnow(),
     )
     return event(Topic.REPORT_RESOLVED, report_id, data, seq, ROUTING)
+
+
+def escalated(report_id: str, agency: str, seq: int = 5) -> CloudEvent:
+    now = utcnow()
+    data = ReportEscalatedV1(
+        report_id=report_id,
+        assignment_id=f"a-{report_id}-1",
+        agency_id=agency,
+        due_at=now - timedelta(hours=1),
+        at=now,
+    )
+    return event(Topic.REPORT_ESCALATED, report_id, data, seq, ROUTING)
 
 
 def catalog(agencies: list[AgencyRefV1], version: int = 1) -> CloudEvent:

@@ -12,7 +12,7 @@ import pytest
 
 from services.notify.domain.delivery import verify_webhook
 from tests.notify.conftest import SECRET, Stack
-from tests.notify.harness import assigned, created, resolved, staff_token
+from tests.notify.harness import assigned, created, escalated, resolved, staff_token
 from tests.support import eventually, unique
 
 
@@ -206,3 +206,45 @@ async def test_contact_details_never_reach_the_log_api_or_logs(
         assert secret not in body
         assert secret not in logs
     assert {i["recipient"] for i in items} >= {f"{address[0]}***@example.org", "+84***99"}
+
+
+async def test_escalation_reaches_the_agency_by_email(stack: Stack) -> None:
+    report = rid()
+    await stack.apply(assigned(report, "roads"))
+    await stack.publish(escalated(report, "roads"))
+
+    async def mail() -> list[Any]:
+        return [
+            m
+            for m in stack.mailbox.to("desk@roads.example")
+            if m["Subject"] == f"Phản ánh quá hạn: {report}"
+        ]
+
+    [message] = await eventually(mail, what="escalation email")
+    assert "Ổ gà" in text_of(message)
+
+
+async def test_channels_endpoint_says_what_is_switched_on(stack: Stack) -> None:
+    response = await stack.client.get("/api/v1/channels")
+    assert {c["channel"]: c["enabled"] for c in response.json()} == {
+        "log": True,
+        "email": True,
+        "webhook": True,
+        "sms": True,
+    }
+
+
+async def test_metrics_show_deliveries_retry_queue_and_latency(stack: Stack) -> None:
+    address = f"{rid()}@example.org"
+    await stack.publish(created(rid(), {"email": address}))
+    await emails_to(stack, address, 1)
+
+    async def counted() -> str:
+        text = (await stack.client.get("/metrics")).text
+        return (
+            text if 'notifications_delivered_total{channel="email",outcome="sent"}' in text else ""
+        )
+
+    text = await eventually(counted, what="delivery counted")
+    assert "notifications_retry_queue_depth" in text
+    assert 'notification_delivery_latency_seconds_bucket{channel="email"' in text

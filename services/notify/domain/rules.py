@@ -14,7 +14,7 @@ from services.notify.domain.model import (
     ReportView,
     StatusChange,
 )
-from shared.events import Topic
+from shared.events import Status, Topic
 
 RESIDENT_EVENTS = frozenset(
     {
@@ -46,8 +46,9 @@ def apply(view: ReportView, event: Incoming) -> tuple[ReportView, StatusChange |
         return view, None
     seqs = {**view.sequences, event.source: event.sequence}
     view = replace(view, sequences=seqs)
+    view = replace(view, category=event.details.get("category") or view.category)
     if event.type == Topic.REPORT_CREATED:
-        view = replace(view, contact_known=True, category=event.details.get("category"))
+        view = replace(view, contact_known=True)
         if view.status is not None:
             return view, None
     status = STATUS_BY_EVENT.get(event.type)
@@ -55,7 +56,9 @@ def apply(view: ReportView, event: Incoming) -> tuple[ReportView, StatusChange |
     if status is None or (status == view.status and agency == view.agency_id):
         return replace(view, agency_id=agency), None
     n = view.stream_n + 1
-    change = StatusChange(n, status, agency, event.time, event.event_id)
+    # A reopened report waits for routing again: no agency handles it until the next assignment.
+    shown = None if status is Status.RECEIVED else agency
+    change = StatusChange(n, status, shown, event.time, event.event_id)
     return replace(view, status=status, agency_id=agency, stream_n=n), change
 
 

@@ -1,0 +1,166 @@
+"""The delivery worker against the real database: leases, replicas, the stored retry schedule."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from prometheus_client import CollectorRegistry
+from pymongo.asynchronous.database import AsyncDatabase
+
+from services.notify.channels import WebhookSender
+from services.notify.domain.delivery import RetryPolicy, UnsubscribeTokens
+from services.notify.domain.model import Channel
+from services.notify.rendering import Renderer
+from services.notify.settings import NotifySettings
+from services.notify.store import DELIVERIES, INDEXES, NotifyStore
+from services.notify.worker import DeliveryWorker, NotifyMetrics, WorkerConfig
+from shared.crypto import PiiBox
+from shared.events import utcnow
+from shared.mongo import ensure_indexes, make_client
+from shared.settings import DEV_PII_KEY
+from tests.conftest import Infra
+from tests.notify.peers import HttpReceiver, http_receiver
+from tests.support import unique
+
+BOX = PiiBox(DEV_PII_KEY)
+POLICY = RetryPolicy(max_attempts=3, base_s=60)
+
+
+@pytest.fixture
+async def db(infra: Infra) -> AsyncIterator[AsyncDatabase[Any]]:
+    client = make_client(NotifySettings(mongodb_uri=infra.mongodb_uri))
+    database = client[unique("notify_worker_")]
+    await ensure_indexes(database, INDEXES)
+    yield database
+    await client.close()
+
+
+@pytest.fixture(scope="module")
+def http() -> Iterator[HttpReceiver]:
+    with http_receiver() as receiver:
+        yield receiver
+
+
+def worker(db: AsyncDatabase[Any]) -> DeliveryWorker:
+    return DeliveryWorker(
+        NotifyStore(db),
+        {Channel.WEBHOOK: WebhookSender("secret", timeout_s=5)},
+        Renderer(),
+        BOX,
+        UnsubscribeTokens("u"),
+        POLICY,
+        NotifyMetrics(CollectorRegistry()),
+        WorkerConfig(public_base_url="http://notify"),
+    )
+
+
+def delivery(url: str, **fields: Any) -> dict[str, Any]:
+    did = unique("d")
+    now = utcnow()
+    return {
+        "_id": did,
+        "event_id": unique("e"),
+        "event_type": "report.assigned",
+        "dedupe_key": did,
+        "report_id": "r1",
+        "recipient_kind": "agency",
+        "recipient_id": "roads",
+        "recipient": "http://127.0.0.1/***",
+        "channel": "webhook",
+        "address_sealed": BOX.seal(url, aad=did),
+        "address_key": None,
+        "language": "vi",
+        "template": "agency/assigned",
+        "context": {"report_id": "r1", "category_name": "Ổ gà", "agency_name": "Sở GT"},
+        "status": "pending",
+        "last_error": None,
+        "attempts": 0,
+        "next_attempt_at": now - timedelta(seconds=1),
+        "lease_until": None,
+        "owner": None,
+        "created_at": now,
+        "sent_at": None,
+        **fields,
+    }
+
+
+async def stored(db: AsyncDatabase[Any], did: str) -> dict[str, Any]:
+    doc = await db[DELIVERIES].find_one({"_id": did})
+    assert doc is not None
+    return doc
+
+
+async def test_delivery_leased_by_a_crashed_replica_is_sent_by_another(
+    db: AsyncDatabase[Any], http: HttpReceiver
+) -> None:
+    path = f"/{unique()}"
+    doc = delivery(
+        http.url(path),
+        status="failed",
+        attempts=1,
+        owner="crashed-replica",
+        lease_until=utcnow() - timedelta(seconds=1),
+    )
+    await db[DELIVERIES].insert_one(doc)
+    assert await worker(db).work_once() == 1
+    assert len(http.at(path)) == 1
+    after = await stored(db, doc["_id"])
+    assert (after["status"], after["attempts"]) == ("sent", 2)
+
+
+async def test_two_replicas_send_each_delivery_once(
+    db: AsyncDatabase[Any], http: HttpReceiver
+) -> None:
+    path = f"/{unique()}"
+    await db[DELIVERIES].insert_many([delivery(http.url(path)) for _ in range(8)])
+    await asyncio.gather(worker(db).work_once(), worker(db).work_once())
+    ids = [r.json()["id"] for r in http.at(path)]
+    assert len(ids) == len(set(ids)) == 8
+
+
+async def test_failed_attempt_stores_its_next_attempt_time(
+    db: AsyncDatabase[Any], http: HttpReceiver
+) -> None:
+    path = f"/{unique()}"
+    http.fail_first[path] = 99
+    doc = delivery(http.url(path))
+    await db[DELIVERIES].insert_one(doc)
+    before = utcnow()
+    await worker(db).work_once()
+    after = await stored(db, doc["_id"])
+    assert (after["status"], after["attempts"]) == ("failed", 1)
+    assert after["next_attempt_at"] >= before + timedelta(seconds=60)
+    assert after["last_error"] == "webhook answered HTTP 500"
+
+
+async def test_last_failed_attempt_is_dead(db: AsyncDatabase[Any], http: HttpReceiver) -> None:
+    path = f"/{unique()}"
+    http.fail_first[path] = 99
+    doc = delivery(http.url(path), status="failed", attempts=POLICY.max_attempts - 1)
+    await db[DELIVERIES].insert_one(doc)
+    await worker(db).work_once()
+    assert (await stored(db, doc["_id"]))["status"] == "dead"
+
+
+async def test_delivery_not_yet_due_waits(db: AsyncDatabase[Any], http: HttpReceiver) -> None:
+    later = utcnow() + timedelta(minutes=5)
+    await db[DELIVERIES].insert_one(
+        delivery(http.url("/x"), status="failed", next_attempt_at=later)
+    )
+    assert await worker(db).work_once() == 0
+
+
+async def test_unsubscribed_address_is_skipped_at_send_time(
+    db: AsyncDatabase[Any], http: HttpReceiver
+) -> None:
+    path = f"/{unique()}"
+    doc = delivery(http.url(path), address_key="k1")
+    await db[DELIVERIES].insert_one(doc)
+    await NotifyStore(db).unsubscribe("k1", "email", utcnow())
+    await worker(db).work_once()
+    assert (await stored(db, doc["_id"]))["status"] == "skipped"
+    assert http.at(path) == []
