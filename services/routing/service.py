@@ -203,7 +203,10 @@ class RoutingService:
         await self._wait_seeded()
         found = await self.store.by_report(report.report_id, session)
         if found is not None:
-            await self._reannounce(session, *found)
+            a, rev = found
+            await self._reannounce(session, a)
+            a.intake_seq = max(a.intake_seq, event.sequence)
+            await self.store.save(a, rev, session)
             return
         j = await self.jurisdiction(session)
         lon, lat = report.location.lon, report.location.lat
@@ -221,13 +224,14 @@ class RoutingService:
             rule_id=decision.rule_id,
             area_id=decision.area_id,
         )
+        a.intake_seq = event.sequence
         await self._emit_assigned(session, a, j)
         try:
             await self.store.insert(a, session)
         except DuplicateKeyError as exc:  # a concurrent delivery won: retry takes the other path
             raise Conflict(a.report_id) from exc
 
-    async def _reannounce(self, session: AsyncClientSession, a: Assignment, rev: int) -> None:
+    async def _reannounce(self, session: AsyncClientSession, a: Assignment) -> None:
         """Intake still shows `received`: emit the assignment (and its latest state) again."""
         if a.last_assigned:
             await self.rt.outbox.add(
@@ -249,10 +253,12 @@ class RoutingService:
             log.warning("reopen of a report routing never saw; ignored")
             return
         a, rev = found
-        if a.is_open():
-            a.record(Action.ROUTE, Actor("intake"), now_ms(), note="reopen ignored: still open")
+        if event.sequence <= a.intake_seq or a.is_open():
+            why = "still open" if a.is_open() else "older than what was applied"
+            a.record(Action.ROUTE, Actor("intake"), now_ms(), note=f"reopen ignored: {why}")
             await self.store.save(a, rev, session)
             return
+        a.intake_seq = event.sequence
         if reopened.category:
             a.category = reopened.category
         if reopened.location:
@@ -504,6 +510,9 @@ class RoutingService:
     async def refresh_gauges(self) -> None:
         j = await self.jurisdiction()
         opened, overdue = await self.store.open_counts(now_ms())
+        # Agencies removed by an admin change disappear from the series.
+        self.metrics.open_assignments.clear()
+        self.metrics.overdue_assignments.clear()
         for agency in j.agencies:
             self.metrics.open_assignments.labels(agency.id).set(opened.get(agency.id, 0))
             self.metrics.overdue_assignments.labels(agency.id).set(overdue.get(agency.id, 0))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from shared.events import CloudEvent, ReportReopenedV1, Topic, utcnow
 from tests.routing.conftest import HANOI, PHU_HOI, Routing
+from tests.support import eventually
 
 
 async def test_ward_rule_sends_report_to_the_ward(routing: Routing) -> None:
@@ -97,3 +99,30 @@ async def test_reopened_report_is_routed_again(routing: Routing) -> None:
     await routing.send(reopened)
     events = await routing.events.wait(Topic.REPORT_ASSIGNED, event.subject, count=2)
     assert (events[-1].data["attempt"], events[-1].data["agency_id"]) == (2, "transport-dept")
+
+
+async def test_stale_reopen_is_recorded_but_not_applied(routing: Routing) -> None:
+    event = await routing.publish_created("pothole", PHU_HOI, sequence=5)
+    a = await routing.assignment(event.subject)
+    auth = {"Authorization": f"Bearer {await routing.token('transport-dept')}"}
+    await routing.client.post(
+        f"/api/v1/assignments/{a['id']}/resolve", json={"note": "patched"}, headers=auth
+    )
+    stale = CloudEvent(
+        source="/fieldreports/intake",
+        type=Topic.REPORT_REOPENED,
+        subject=event.subject,
+        sequence=4,
+        data=ReportReopenedV1(report_id=event.subject, reason="old", at=utcnow()).model_dump(
+            mode="json"
+        ),
+    )
+    await routing.send(stale)
+
+    async def ignored() -> dict[str, Any] | None:
+        r = await routing.client.get(f"/api/v1/assignments/{a['id']}", headers=auth)
+        body = r.json()
+        return body if "ignored" in str(body["history"][-1].get("note")) else None
+
+    body = await eventually(ignored, what="stale reopen recorded")
+    assert (body["status"], body["attempt"]) == ("resolved", 1)

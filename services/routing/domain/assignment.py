@@ -99,6 +99,8 @@ class Assignment:
     note: str | None = None
     photo_ids: list[str] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
+    # Highest `sequence` applied from intake (report.created / report.reopened) for this report.
+    intake_seq: int = 0
     # The payloads last emitted, re-emitted when intake re-announces the report (reconciliation).
     last_assigned: dict[str, Any] | None = None
     last_state: dict[str, Any] | None = None
