@@ -159,3 +159,17 @@ async def test_rebuild_gives_the_same_numbers_as_live(loaded: Running) -> None:
     assert result["caught_up"]
     assert result["rebuilt"]["summary"]["by_status"] == EXPECTED_STATUS
     assert result["rebuilt"] == result["live"]
+
+
+async def test_dashboard_language_follows_accept_language(loaded: Running) -> None:
+    en = await loaded.client.get("/", headers={"Accept-Language": "en-US,en;q=0.9"})
+    vi = await loaded.client.get("/", headers={"Accept-Language": "fr, vi;q=0.5"})
+    assert ('<html lang="en">' in en.text, '<html lang="vi">' in vi.text) == (True, True)
+
+
+async def test_dashboard_assets_are_served_locally(loaded: Running) -> None:
+    page = (await loaded.client.get("/")).text
+    script = await loaded.client.get("/static/app.js")
+    assert "https://" not in page
+    assert "http://" not in page.replace("http://www.w3.org", "")
+    assert script.status_code == 200
