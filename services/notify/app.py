@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
@@ -69,8 +71,6 @@ def build_app(settings: NotifySettings) -> FastAPI:
     box = PiiBox(settings.pii_key)
     tokens = UnsubscribeTokens(settings.unsubscribe_secret)
     senders, disabled = build_senders(settings)
-    for channel, why in disabled.items():
-        log.warning("%s channel disabled: %s", channel.value, why)
     worker = DeliveryWorker(
         store,
         senders,
@@ -106,8 +106,16 @@ def build_app(settings: NotifySettings) -> FastAPI:
     auth = operator_dependency(TokenCodec(AuthConfig(secret=settings.jwt_secret)))
     channels: dict[Channel, str | None] = {Channel.LOG: None}
     channels |= {ch: disabled.get(ch) for ch in (Channel.EMAIL, Channel.WEBHOOK, Channel.SMS)}
+
+    @asynccontextmanager
+    async def report_channels(_: FastAPI) -> AsyncIterator[None]:
+        for channel, why in disabled.items():  # logged once logging is configured
+            log.warning("%s channel disabled: %s", channel.value, why)
+        yield
+
     app = create_app(
         runtime,
+        lifespan=report_channels,
         title="notify",
         description="Tells residents, agencies and IOC operators about reports; delivery log; "
         "live status stream (Server-Sent Events).",

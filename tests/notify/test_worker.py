@@ -88,7 +88,7 @@ def delivery(url: str, **fields: Any) -> dict[str, Any]:
     }
 
 
-async def stored(db: AsyncDatabase[Any], did: str) -> dict[str, Any]:
+async def stored(db: AsyncDatabase[dict[str, Any]], did: str) -> dict[str, Any]:
     doc = await db[DELIVERIES].find_one({"_id": did})
     assert doc is not None
     return doc
