@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Security
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Security
 from fastapi.responses import HTMLResponse, StreamingResponse
 from fastapi.security import OAuth2PasswordBearer, SecurityScopes
 from pydantic import BaseModel, Field
@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from services.notify.domain.delivery import UnsubscribeTokens
 from services.notify.domain.model import Channel, DeliveryStatus, RecipientKind
 from services.notify.store import NotifyStore
+from services.notify.stream import StatusHub
 from shared.auth import SCOPES, Principal, TokenCodec
 from shared.events import utcnow
 from shared.http import ApiError
@@ -76,7 +77,6 @@ class ChannelOut(BaseModel):
 
 @dataclass(frozen=True)
 class StreamConfig:
-    poll_interval_s: float
     keepalive_s: float
 
 
@@ -116,6 +116,7 @@ def build_router(
     auth: Callable[..., Awaitable[Principal]],
     channels: dict[Channel, str | None],
     stream: StreamConfig,
+    hub: StatusHub,
     stopping: asyncio.Event,
 ) -> APIRouter:
     """`channels` maps each channel to None when enabled, or to why it is disabled."""
@@ -183,32 +184,48 @@ def build_router(
         responses={200: {"content": {"text/event-stream": {}}}},
     )
     async def status_stream(
-        report_id: Annotated[str, Field(max_length=100)],
+        report_id: Annotated[str, Path(max_length=100)],
         request: Request,
         last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
     ) -> StreamingResponse:
         """Server-Sent Events: each status change of the report (`event: status`, `id:` its
         number in the report's history), resuming after `Last-Event-ID`; keep-alive comments."""
         after = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
-
-        async def events() -> AsyncIterator[str]:
-            nonlocal after
-            yield "retry: 3000\n\n"
-            quiet_since = time.monotonic()
-            while not stopping.is_set() and not await request.is_disconnected():
-                for change in await store.status_changes(report_id, after):
-                    after = int(change["n"])
-                    quiet_since = time.monotonic()
-                    yield _sse(change)
-                if time.monotonic() - quiet_since >= stream.keepalive_s:
-                    quiet_since = time.monotonic()
-                    yield ": keep-alive\n\n"
-                await asyncio.sleep(stream.poll_interval_s)
-
         return StreamingResponse(
-            events(),
+            _status_events(report_id, after, request, store, hub, stream, stopping),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
     return router
+
+
+async def _status_events(
+    report_id: str,
+    after: int,
+    request: Request,
+    store: NotifyStore,
+    hub: StatusHub,
+    config: StreamConfig,
+    stopping: asyncio.Event,
+) -> AsyncIterator[str]:
+    moved = hub.watch(report_id)
+    last_write = time.monotonic()
+    try:
+        yield "retry: 3000\n\n"
+        while not stopping.is_set() and not await request.is_disconnected():
+            if moved.is_set():
+                moved.clear()
+                for change in await store.status_changes(report_id, after):
+                    after = int(change["n"])
+                    last_write = time.monotonic()
+                    yield _sse(change)
+            try:
+                # Wake for news, or at least once a second to notice a disconnect.
+                await asyncio.wait_for(moved.wait(), timeout=min(1.0, config.keepalive_s))
+            except TimeoutError:
+                if time.monotonic() - last_write >= config.keepalive_s:
+                    last_write = time.monotonic()
+                    yield ": keep-alive\n\n"
+    finally:
+        hub.unwatch(report_id, moved)

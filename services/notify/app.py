@@ -22,6 +22,7 @@ from services.notify.handlers import EventHandlers, HandlerConfig
 from services.notify.rendering import Renderer
 from services.notify.settings import NotifySettings
 from services.notify.store import INDEXES, NotifyStore
+from services.notify.stream import StatusHub
 from services.notify.worker import DeliveryWorker, NotifyMetrics, WorkerConfig
 from shared.auth import AuthConfig, TokenCodec
 from shared.crypto import PiiBox
@@ -102,6 +103,8 @@ def build_app(settings: NotifySettings) -> FastAPI:
     subscriptions[Topic.JURISDICTION_CATALOG] = handlers.on_catalog
     runtime.consumer.subscribe_many(subscriptions, title="notify:report.*+jurisdiction.catalog")
     runtime.add_loop(worker.run)
+    hub = StatusHub(store, settings.sse_poll_interval_s)
+    runtime.add_loop(hub.run)
 
     auth = operator_dependency(TokenCodec(AuthConfig(secret=settings.jwt_secret)))
     channels: dict[Channel, str | None] = {Channel.LOG: None}
@@ -126,7 +129,8 @@ def build_app(settings: NotifySettings) -> FastAPI:
             tokens,
             auth,
             channels,
-            StreamConfig(settings.sse_poll_interval_s, settings.sse_keepalive_s),
+            StreamConfig(settings.sse_keepalive_s),
+            hub,
             runtime.stopping,
         )
     )

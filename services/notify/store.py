@@ -136,6 +136,11 @@ class NotifyStore:
         )
         return [d async for d in cursor]
 
+    async def stream_counters(self, report_ids: list[str]) -> dict[str, int]:
+        """The number of the latest status change of each report (one query for many)."""
+        cursor = self.db[REPORTS].find({"_id": {"$in": report_ids}}, {"stream_n": 1})
+        return {d["_id"]: int(d.get("stream_n", 0)) async for d in cursor}
+
     # ------------------------------------------------------------ catalogue
 
     async def catalog(self, session: AsyncClientSession | None = None) -> Catalog:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -118,3 +120,17 @@ def test_every_template_exists_in_both_languages() -> None:
         mine = {p.relative_to(TEMPLATES / lang) for p in (TEMPLATES / lang).rglob("*.*")}
         theirs = {p.relative_to(TEMPLATES / other) for p in (TEMPLATES / other).rglob("*.*")}
         assert mine == theirs
+
+
+def test_readme_verification_snippet_accepts_our_signature() -> None:
+    readme = (TEMPLATES.parent / "README.md").read_text()
+    snippet = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(snippet, namespace)
+    body, now = b'{"id":"d1"}', int(time.time())
+    headers = {
+        "X-FieldReports-Timestamp": str(now),
+        "X-FieldReports-Signature": sign_webhook("s", now, body),
+    }
+    assert namespace["verify"]("s", headers, body)
+    assert not namespace["verify"]("other", headers, body)

@@ -1,0 +1,64 @@
+"""Fan-out for the live status streams of one process.
+
+However many streams are open, the process asks MongoDB once per interval for the stream
+counters of the watched reports, and wakes only the streams whose report moved; those then
+read their new status changes. The data comes from notify's database, so any replica serves
+any stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+
+from services.notify.store import NotifyStore
+
+log = logging.getLogger(__name__)
+
+
+class StatusHub:
+    def __init__(self, store: NotifyStore, interval_s: float) -> None:
+        self.store = store
+        self.interval_s = interval_s
+        self._watchers: dict[str, set[asyncio.Event]] = defaultdict(set)
+        self._seen: dict[str, int] = {}
+
+    def watch(self, report_id: str) -> asyncio.Event:
+        """An event set whenever the report may have new changes (set at first: catch up)."""
+        event = asyncio.Event()
+        event.set()
+        self._watchers[report_id].add(event)
+        return event
+
+    def unwatch(self, report_id: str, event: asyncio.Event) -> None:
+        watchers = self._watchers.get(report_id)
+        if watchers is None:
+            return
+        watchers.discard(event)
+        if not watchers:
+            del self._watchers[report_id]
+            self._seen.pop(report_id, None)
+
+    async def poll_once(self) -> None:
+        ids = list(self._watchers)
+        if not ids:
+            return
+        for report_id, n in (await self.store.stream_counters(ids)).items():
+            if n > self._seen.get(report_id, 0):
+                self._seen[report_id] = n
+                for event in self._watchers.get(report_id, ()):
+                    event.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.poll_once()
+            except Exception as exc:
+                log.warning("status stream poll: %s", type(exc).__name__)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.interval_s)
+        for watchers in self._watchers.values():  # let open streams notice the shutdown
+            for event in watchers:
+                event.set()
