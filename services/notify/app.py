@@ -114,6 +114,8 @@ def build_app(settings: NotifySettings) -> FastAPI:
     async def report_channels(_: FastAPI) -> AsyncIterator[None]:
         for channel, why in disabled.items():  # logged once logging is configured
             log.warning("%s channel disabled: %s", channel.value, why)
+        # httpx logs every request URL at INFO; agency webhook URLs may embed their secrets.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
         yield
 
     app = create_app(

@@ -119,7 +119,7 @@ class EventHandlers:
             contact = self._open(created.contact_sealed, ev.report_id)
             new_view.language = language_of((contact or {}).get("language") or created.language)
             extra["contact_sealed"] = created.contact_sealed  # stays sealed at rest
-        elif new_view.contact_known:
+        elif new_view.contact_known and tells_resident(ev):
             contact = self._open(doc.get("contact_sealed"), ev.report_id)
         if change is not None:
             await self.store.add_status_change(ev.report_id, change, session)
