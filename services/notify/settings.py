@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field, SecretStr
 
 from shared.settings import DEV_JWT_SECRET, ServiceSettings
@@ -11,6 +13,9 @@ DEV_UNSUBSCRIBE_SECRET = "dev-only-unsubscribe-secret-change-me"
 
 
 class NotifySettings(ServiceSettings):
+    # notify opens the reporter contact that intake sealed: a production start needs PII_KEY.
+    handles_pii: ClassVar[bool] = True
+
     service_name: str = "notify"
     http_port: int = Field(default=8003, ge=1, le=65535)
 

@@ -17,6 +17,16 @@ def test_production_refuses_the_development_webhook_secret() -> None:
         NotifySettings(environment="production", pii_key=KEY, jwt_secret="j" * 40)
 
 
+def test_production_refuses_the_development_pii_key() -> None:
+    with pytest.raises(ValidationError, match="PII_KEY"):
+        NotifySettings(
+            environment="production",
+            jwt_secret="j" * 40,
+            webhook_secret="w" * 40,
+            unsubscribe_secret="u" * 40,
+        )
+
+
 def test_production_starts_with_real_secrets() -> None:
     NotifySettings(
         environment="production",
