@@ -4,8 +4,8 @@ Tokens are HS256 JWTs with issuer, audience, expiry and scopes; `alg: none` and 
 algorithm are refused. Scopes: `staff` (bound to one agency through the `agency_id` claim),
 `operator` (IOC operators) and `admin` (jurisdiction changes).
 """
-
-from __future__ import annotations
+# No `from __future__ import annotations` here: FastAPI must resolve the closure's
+# `Depends(scheme)` at runtime, which postponed annotations prevent.
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta

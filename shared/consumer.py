@@ -80,22 +80,7 @@ class EventConsumer:
         self._subscribers: dict[str, Any] = {}
 
     def subscribe(self, topic: str, handler: Handler) -> None:
-        full = self.prefix + topic
-
-        async def on_message(msg: KafkaMessage) -> None:
-            await self.handle(topic, full, msg.body, msg.headers, msg.raw_message)
-
-        subscriber = self.broker.subscriber(
-            full,
-            group_id=self.group_id,
-            ack_policy=AckPolicy.NACK_ON_ERROR,
-            auto_offset_reset="earliest",
-            title=f"{self.group_id}:{topic}",
-            description=handler.__doc__,
-        )
-        subscriber(on_message)
-        self._subscribers[topic] = subscriber
-        self._handlers[topic] = handler
+        self.subscribe_many({topic: handler})
 
     def subscribe_many(self, handlers: dict[str, Handler], title: str | None = None) -> None:
         """Like `subscribe` for several topics at once, through ONE Kafka consumer.

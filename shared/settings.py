@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -16,6 +16,9 @@ class ServiceSettings(BaseSettings):
     """Connection, HTTP and reliability settings shared by the four services."""
 
     model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+
+    # Only intake (seals) and notify (opens) hold the PII key; the others never need one.
+    handles_pii: ClassVar[bool] = False
 
     service_name: str = Field(
         description="Name used as CloudEvents `source`, group id and metric label"
@@ -65,7 +68,7 @@ class ServiceSettings(BaseSettings):
 
     def dev_defaults_in_use(self) -> list[str]:
         """Names of settings still at a development default; services extend this."""
-        return ["PII_KEY"] if self.pii_key == DEV_PII_KEY else []
+        return ["PII_KEY"] if self.handles_pii and self.pii_key == DEV_PII_KEY else []
 
     @model_validator(mode="after")
     def _refuse_dev_defaults_in_production(self) -> ServiceSettings:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field
 
 from shared.settings import ServiceSettings
@@ -10,6 +12,7 @@ DEV_OPEN311_KEY = "dev-open311-key"
 
 
 class IntakeSettings(ServiceSettings):
+    handles_pii: ClassVar[bool] = True
     service_name: str = "intake"
     http_port: int = Field(default=8001, ge=1, le=65535)
 

@@ -8,16 +8,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Security
+from fastapi import APIRouter, Header, Path, Query, Request, Security
 from fastapi.responses import HTMLResponse, StreamingResponse
-from fastapi.security import OAuth2PasswordBearer, SecurityScopes
 from pydantic import BaseModel, Field
 
 from services.notify.domain.delivery import UnsubscribeTokens
 from services.notify.domain.model import Channel, DeliveryStatus, RecipientKind
 from services.notify.store import NotifyStore
 from services.notify.stream import StatusHub
-from shared.auth import SCOPES, Principal, TokenCodec
+from shared.auth import Principal
 from shared.events import utcnow
 from shared.http import ApiError
 from shared.mongo import Document
@@ -88,26 +87,6 @@ def _sse(change: Document) -> str:
         "agency": change.get("agency_id"),
     }
     return f"id: {change['n']}\nevent: status\ndata: {json.dumps(data)}\n\n"
-
-
-def operator_dependency(codec: TokenCodec) -> Callable[..., Awaitable[Principal]]:
-    """The checks of `shared.auth.principal_dependency`, declared in a module without postponed
-    annotations: FastAPI cannot resolve that helper's locally defined `Depends(scheme)` (it
-    reads the bearer token as a query parameter)."""
-    scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", scopes=SCOPES, auto_error=False)
-
-    async def current(
-        security_scopes: SecurityScopes, token: Annotated[str | None, Depends(scheme)]
-    ) -> Principal:
-        if not token:
-            raise ApiError(401, "unauthorized", "bearer token required")
-        principal = codec.verify(token)
-        wanted = security_scopes.scopes
-        if wanted and not any(principal.has(s) for s in wanted):
-            raise ApiError(403, "forbidden", f"needs one of the scopes: {', '.join(wanted)}")
-        return principal
-
-    return current
 
 
 def build_router(

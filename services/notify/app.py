@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.notify.api import StreamConfig, build_router, operator_dependency
+from services.notify.api import StreamConfig, build_router
 from services.notify.channels import (
     EmailSender,
     Sender,
@@ -24,7 +24,7 @@ from services.notify.settings import NotifySettings
 from services.notify.store import INDEXES, NotifyStore
 from services.notify.stream import StatusHub
 from services.notify.worker import DeliveryWorker, NotifyMetrics, WorkerConfig
-from shared.auth import AuthConfig, TokenCodec
+from shared.auth import AuthConfig, TokenCodec, principal_dependency
 from shared.crypto import PiiBox
 from shared.events import REPORT_TOPICS, Topic
 from shared.http import create_app
@@ -106,7 +106,7 @@ def build_app(settings: NotifySettings) -> FastAPI:
     hub = StatusHub(store, settings.sse_poll_interval_s)
     runtime.add_loop(hub.run)
 
-    auth = operator_dependency(TokenCodec(AuthConfig(secret=settings.jwt_secret)))
+    auth = principal_dependency(TokenCodec(AuthConfig(secret=settings.jwt_secret)))
     channels: dict[Channel, str | None] = {Channel.LOG: None}
     channels |= {ch: disabled.get(ch) for ch in (Channel.EMAIL, Channel.WEBHOOK, Channel.SMS)}
 

@@ -5,12 +5,11 @@ defined inside `build_router` at definition time.
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request, Response, Security
-from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm, SecurityScopes
+from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field, ValidationError
 from starlette.datastructures import UploadFile
 
@@ -18,7 +17,7 @@ from services.routing.domain.assignment import OPEN, Assignment
 from services.routing.domain.jurisdiction import InvalidJurisdiction
 from services.routing.photos import BadImage, PhotoStore, clean, sniff
 from services.routing.service import RoutingService, actor_of, now_ms
-from shared.auth import SCOPES, Principal, TokenCodec
+from shared.auth import Principal, TokenCodec, principal_dependency
 from shared.events import CategoryV1, GeoPoint
 from shared.http import ApiError
 
@@ -141,28 +140,8 @@ def sort_queue(items: list[Assignment]) -> list[Assignment]:
 # ------------------------------------------------------------------ routers
 
 
-def bearer_principal(codec: TokenCodec) -> Callable[..., Awaitable[Principal]]:
-    """Like `shared.auth.principal_dependency` (same checks), declared in a module without
-    postponed annotations: there, the closure's `Depends(scheme)` cannot be resolved by FastAPI
-    and the token is wrongly read from the query string."""
-    scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", scopes=SCOPES, auto_error=False)
-
-    async def current(
-        security_scopes: SecurityScopes, token: Annotated[str | None, Depends(scheme)]
-    ) -> Principal:
-        if not token:
-            raise ApiError(401, "unauthorized", "bearer token required")
-        principal = codec.verify(token)
-        wanted = security_scopes.scopes
-        if wanted and not any(principal.has(s) for s in wanted):
-            raise ApiError(403, "forbidden", f"needs one of the scopes: {', '.join(wanted)}")
-        return principal
-
-    return current
-
-
 def build_router(service: RoutingService, codec: TokenCodec, photos: PhotoStore) -> APIRouter:
-    current = bearer_principal(codec)
+    current = principal_dependency(codec)
     Staff = Annotated[Principal, Security(current, scopes=["staff", "operator"])]
     Operator = Annotated[Principal, Security(current, scopes=["operator"])]
     Admin = Annotated[Principal, Security(current, scopes=["admin"])]

@@ -38,8 +38,6 @@ class RoutingSettings(ServiceSettings):
 
     def dev_defaults_in_use(self) -> list[str]:
         left = super().dev_defaults_in_use()
-        # Routing never opens sealed contacts: the PII key is not its secret.
-        left = [n for n in left if n != "PII_KEY"]
         if self.jwt_secret == DEV_JWT_SECRET:
             left.append("JWT_SECRET")
         return left

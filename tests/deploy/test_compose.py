@@ -98,17 +98,7 @@ def test_service_port_is_its_default_http_port(service: str, port: int) -> None:
     assert {"job_name": service, "static_configs": [{"targets": [f"{service}:{port}"]}]} in targets
 
 
-PRODUCTION_REFUSED = pytest.mark.xfail(
-    strict=True,
-    reason="AnalyticsSettings keeps the shared PII_KEY check although analytics holds no PII key "
-    "(routing overrides dev_defaults_in_use to drop it); strict: passes once analytics does too",
-)
-
-
-@pytest.mark.parametrize(
-    "service",
-    [pytest.param(s, marks=PRODUCTION_REFUSED) if s == "analytics" else s for s in SERVICES],
-)
+@pytest.mark.parametrize("service", SERVICES)
 def test_service_settings_validate_in_production_from_the_compose_environment(
     service: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -4,6 +4,8 @@ from datetime import timedelta
 
 import jwt
 import pytest
+from fastapi.responses import JSONResponse
+from fastapi.testclient import TestClient
 
 from shared.auth import AuthConfig, Principal, TokenCodec
 from shared.http import ApiError
@@ -43,3 +45,38 @@ def test_token_signed_with_another_secret_is_refused() -> None:
     other = TokenCodec(AuthConfig(secret="another-secret-of-enough-length-0123456789"))
     with pytest.raises(ApiError):
         CODEC.verify(other.issue(STAFF))
+
+
+def _app_with_operator_route() -> TestClient:
+    from typing import Annotated
+
+    from fastapi import FastAPI, Security
+
+    from shared.auth import principal_dependency
+    from shared.http import error_body
+
+    app = FastAPI()
+    current = principal_dependency(CODEC)
+
+    @app.exception_handler(ApiError)
+    async def refuse(_: object, exc: ApiError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.message), exc.status)
+
+    @app.get("/ops")
+    async def ops(p: Annotated[Principal, Security(current, scopes=["operator"])]) -> str:
+        return p.sub
+
+    return TestClient(app)
+
+
+def test_dependency_reads_the_bearer_header_and_checks_scope() -> None:
+    client = _app_with_operator_route()
+    operator = CODEC.issue(Principal(sub="op", scopes=["operator"]))
+    assert client.get("/ops", headers={"Authorization": f"Bearer {operator}"}).json() == "op"
+
+
+def test_dependency_refuses_missing_token_with_401_and_wrong_scope_with_403() -> None:
+    client = _app_with_operator_route()
+    staff = CODEC.issue(STAFF)
+    assert client.get("/ops").status_code == 401
+    assert client.get("/ops", headers={"Authorization": f"Bearer {staff}"}).status_code == 403

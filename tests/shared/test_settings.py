@@ -1,17 +1,27 @@
+from typing import ClassVar
+
 import pytest
 from pydantic import ValidationError
 
 from shared.settings import ServiceSettings
 
 
-def test_production_start_refuses_development_pii_key() -> None:
+class PiiHolder(ServiceSettings):
+    handles_pii: ClassVar[bool] = True
+
+
+def test_production_start_refuses_development_pii_key_where_pii_is_handled() -> None:
     with pytest.raises(ValidationError, match="PII_KEY"):
-        ServiceSettings(service_name="x", environment="production")
+        PiiHolder(service_name="x", environment="production")
+
+
+def test_a_service_without_pii_needs_no_pii_key() -> None:
+    assert ServiceSettings(service_name="x", environment="production").dev_defaults_in_use() == []
 
 
 def test_production_start_accepts_real_secrets() -> None:
     key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
-    settings = ServiceSettings(service_name="x", environment="production", pii_key=key)
+    settings = PiiHolder(service_name="x", environment="production", pii_key=key)
     assert settings.environment == "production"
 
 
