@@ -37,7 +37,7 @@ class ServiceSettings(BaseSettings):
         default="", description="Prepended to every topic name (isolates tenants and test runs)"
     )
     kafka_group_id: str | None = Field(
-        default=None, description="Consumer group; service name if unset"
+        default=None, description="Consumer group; `<topic prefix><service name>` if unset"
     )
 
     mongodb_uri: str = "mongodb://127.0.0.1:27017/?directConnection=true"
@@ -61,7 +61,8 @@ class ServiceSettings(BaseSettings):
 
     @property
     def group_id(self) -> str:
-        return self.kafka_group_id or self.service_name
+        # The prefix isolates tenants and test runs: their groups must not rebalance each other.
+        return self.kafka_group_id or f"{self.kafka_topic_prefix}{self.service_name}"
 
     def topic(self, name: str) -> str:
         return f"{self.kafka_topic_prefix}{name}"

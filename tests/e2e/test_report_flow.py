@@ -51,6 +51,7 @@ async def resolved_report(stack: Stack) -> dict[str, Any]:
                 "category": category,
                 **HUE_CENTRE,
                 "description": "Ổ gà lớn giữa đường",
+                "attributes": {"size": "large"},
                 "contact": {"name": "Trần Thị B", "email": "resident@example.org"},
             },
         )

@@ -40,3 +40,9 @@ def test_database_name_defaults_per_service() -> None:
 def test_invalid_port_is_refused_at_startup() -> None:
     with pytest.raises(ValidationError):
         ServiceSettings(service_name="x", http_port=70000)
+
+
+def test_consumer_group_is_isolated_by_topic_prefix() -> None:
+    assert ServiceSettings(service_name="routing", kafka_topic_prefix="city1.").group_id == (
+        "city1.routing"
+    )
