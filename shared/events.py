@@ -56,6 +56,19 @@ class Status(StrEnum):
 
 _OPEN = {Status.RECEIVED, Status.ASSIGNED, Status.IN_PROGRESS}
 
+# The public status each event sets; events not listed (escalated, rated, supported) set none.
+STATUS_SET_BY: dict[str, Status] = {
+    Topic.REPORT_CREATED: Status.RECEIVED,
+    Topic.REPORT_ASSIGNED: Status.ASSIGNED,
+    Topic.REPORT_ACCEPTED: Status.ASSIGNED,
+    Topic.REPORT_IN_PROGRESS: Status.IN_PROGRESS,
+    Topic.REPORT_RESOLVED: Status.RESOLVED,
+    Topic.REPORT_CLOSED: Status.CLOSED,
+    Topic.REPORT_REJECTED: Status.REJECTED,
+    Topic.REPORT_DUPLICATE: Status.DUPLICATE,
+    Topic.REPORT_REOPENED: Status.RECEIVED,
+}
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

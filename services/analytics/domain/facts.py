@@ -33,22 +33,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
-from shared.events import Status, Topic
+from shared.events import STATUS_SET_BY, Status, Topic
 
 OPEN_STATUSES = (Status.RECEIVED, Status.ASSIGNED, Status.IN_PROGRESS)
 DONE_STATUSES = (Status.RESOLVED, Status.CLOSED)
 
-STATUS_OF_TOPIC: dict[str, Status] = {
-    Topic.REPORT_CREATED: Status.RECEIVED,
-    Topic.REPORT_REOPENED: Status.RECEIVED,
-    Topic.REPORT_ASSIGNED: Status.ASSIGNED,
-    Topic.REPORT_ACCEPTED: Status.ASSIGNED,
-    Topic.REPORT_IN_PROGRESS: Status.IN_PROGRESS,
-    Topic.REPORT_RESOLVED: Status.RESOLVED,
-    Topic.REPORT_CLOSED: Status.CLOSED,
-    Topic.REPORT_REJECTED: Status.REJECTED,
-    Topic.REPORT_DUPLICATE: Status.DUPLICATE,
-}
 
 # Tie-break when two sources wrote status events at the same instant: later in the lifecycle wins.
 PRECEDENCE: dict[Status, int] = {
@@ -105,7 +94,7 @@ def status_of(events: Iterable[Recorded]) -> Status:
     """Per source the latest status event by sequence; across sources the latest written."""
     per_source: dict[str, Recorded] = {}
     for e in events:
-        if e.topic not in STATUS_OF_TOPIC:
+        if e.topic not in STATUS_SET_BY:
             continue
         cur = per_source.get(e.source)
         if cur is None or e.order > cur.order:
@@ -113,10 +102,8 @@ def status_of(events: Iterable[Recorded]) -> Status:
     strong = [e for e in per_source.values() if e.topic != Topic.REPORT_CREATED]
     if not strong:
         return Status.RECEIVED
-    winner = max(
-        strong, key=lambda e: (e.time, PRECEDENCE[STATUS_OF_TOPIC[e.topic]], e.source, e.id)
-    )
-    return STATUS_OF_TOPIC[winner.topic]
+    winner = max(strong, key=lambda e: (e.time, PRECEDENCE[STATUS_SET_BY[e.topic]], e.source, e.id))
+    return STATUS_SET_BY[winner.topic]
 
 
 def week_start(day: date) -> date:

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from shared.events import (
+    STATUS_SET_BY,
     CloudEvent,
     ReportAcceptedV1,
     ReportAssignedV1,
@@ -27,19 +28,6 @@ from shared.events import (
     Status,
     Topic,
 )
-
-STATUS_OF: dict[str, Status | None] = {
-    Topic.REPORT_CREATED: Status.RECEIVED,
-    Topic.REPORT_ASSIGNED: Status.ASSIGNED,
-    Topic.REPORT_ACCEPTED: Status.ASSIGNED,
-    Topic.REPORT_IN_PROGRESS: Status.IN_PROGRESS,
-    Topic.REPORT_RESOLVED: Status.RESOLVED,
-    Topic.REPORT_CLOSED: Status.CLOSED,
-    Topic.REPORT_REJECTED: Status.REJECTED,
-    Topic.REPORT_DUPLICATE: Status.DUPLICATE,
-    Topic.REPORT_REOPENED: Status.RECEIVED,
-    Topic.REPORT_ESCALATED: None,  # flags overdue, no status change
-}
 
 # The lifecycle topics intake consumes (produced by routing).
 CONSUMED: tuple[Topic, ...] = (
@@ -81,7 +69,7 @@ def fact_from_event(event: CloudEvent) -> Fact:
         "type": event.type,
         "source": event.source,
         "sequence": event.sequence,
-        "status": STATUS_OF.get(event.type),
+        "status": STATUS_SET_BY.get(event.type),
     }
     t = event.type
     if t == Topic.REPORT_ASSIGNED:

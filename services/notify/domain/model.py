@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from shared.events import Status, Topic
+from shared.events import Status
 
 
 class RecipientKind(StrEnum):
@@ -29,20 +29,6 @@ class DeliveryStatus(StrEnum):
     FAILED = "failed"  # waiting for its next attempt
     DEAD = "dead"  # gave up after the last attempt (or a permanent refusal)
     SKIPPED = "skipped"  # channel disabled, or the address unsubscribed
-
-
-# Public status that each event sets (escalated and the rest change none).
-STATUS_BY_EVENT: dict[str, Status] = {
-    Topic.REPORT_CREATED: Status.RECEIVED,
-    Topic.REPORT_ASSIGNED: Status.ASSIGNED,
-    Topic.REPORT_ACCEPTED: Status.ASSIGNED,
-    Topic.REPORT_IN_PROGRESS: Status.IN_PROGRESS,
-    Topic.REPORT_RESOLVED: Status.RESOLVED,
-    Topic.REPORT_CLOSED: Status.CLOSED,
-    Topic.REPORT_REJECTED: Status.REJECTED,
-    Topic.REPORT_DUPLICATE: Status.DUPLICATE,
-    Topic.REPORT_REOPENED: Status.RECEIVED,
-}
 
 
 @dataclass(frozen=True)

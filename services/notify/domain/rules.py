@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 from services.notify.domain.model import (
-    STATUS_BY_EVENT,
     AgencyContact,
     Audience,
     Channel,
@@ -14,7 +13,7 @@ from services.notify.domain.model import (
     ReportView,
     StatusChange,
 )
-from shared.events import Status, Topic
+from shared.events import STATUS_SET_BY, Status, Topic
 
 RESIDENT_EVENTS = frozenset(
     {
@@ -51,7 +50,7 @@ def apply(view: ReportView, event: Incoming) -> tuple[ReportView, StatusChange |
         view = replace(view, contact_known=True)
         if view.status is not None:
             return view, None
-    status = STATUS_BY_EVENT.get(event.type)
+    status = STATUS_SET_BY.get(event.type)
     agency = event.agency_id or view.agency_id
     if status is None or (status == view.status and agency == view.agency_id):
         return replace(view, agency_id=agency), None
