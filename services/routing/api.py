@@ -15,11 +15,12 @@ from starlette.datastructures import UploadFile
 
 from services.routing.domain.assignment import OPEN, Assignment
 from services.routing.domain.jurisdiction import InvalidJurisdiction
-from services.routing.photos import BadImage, PhotoStore, clean, sniff
+from services.routing.photos import PhotoStore
 from services.routing.service import RoutingService, actor_of, now_ms
 from shared.auth import Principal, TokenCodec, principal_dependency
 from shared.events import CategoryV1, GeoPoint
 from shared.http import ApiError
+from shared.images import PhotoRejected, sanitize
 
 # ------------------------------------------------------------------ schemas
 
@@ -293,14 +294,15 @@ def build_router(service: RoutingService, codec: TokenCodec, photos: PhotoStore)
             data = await upload.read(settings.photo_max_bytes + 1)
             if len(data) > settings.photo_max_bytes:
                 raise ApiError(413, "payload_too_large", "photo larger than the size cap")
-            kind = sniff(data[:16])
-            if kind is None:
-                raise ApiError(415, "unsupported_media_type", "photos must be JPEG, PNG or WebP")
             try:
-                cleaned = await asyncio.to_thread(clean, data, kind)
-            except BadImage as exc:
-                raise ApiError(422, "invalid_image", str(exc)) from exc
-            checked.append((cleaned, kind))
+                cleaned = await asyncio.to_thread(
+                    sanitize, data, max_pixels=settings.photo_max_pixels
+                )
+            except PhotoRejected as exc:
+                if exc.reason == "bad_type":
+                    raise ApiError(415, "unsupported_media_type", exc.message) from exc
+                raise ApiError(422, "invalid_image", exc.message) from exc
+            checked.append((cleaned.data, cleaned.content_type))
         return note, [await photos.put(data, kind, assignment_id) for data, kind in checked]
 
     @r.get("/photos/{photo_id}", tags=["catalogue"])

@@ -27,6 +27,9 @@ class RoutingSettings(ServiceSettings):
     )
     photo_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     photos_max_count: int = Field(default=5, ge=0, le=20)
+    photo_max_pixels: int = Field(
+        default=40_000_000, ge=1, description="Larger images are refused as decompression bombs"
+    )
     public_base_url: str = Field(
         default="http://127.0.0.1:8002", description="Base of the photo URLs put in events"
     )

@@ -75,3 +75,9 @@ def test_gif_is_refused_even_though_pillow_reads_it() -> None:
     Image.new("P", (4, 4)).save(out, format="GIF")
     with pytest.raises(PhotoRejected):
         sanitize(out.getvalue(), max_pixels=MAX)
+
+
+def test_truncated_image_with_a_valid_signature_is_refused_as_corrupt() -> None:
+    with pytest.raises(PhotoRejected) as err:
+        sanitize(b"\x89PNG\r\n\x1a\n" + b"\x00" * 32, max_pixels=MAX)
+    assert err.value.reason == "corrupt"

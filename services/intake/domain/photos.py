@@ -1,81 +1,17 @@
-"""Photo sanitising: type by content, decompression bombs refused, orientation applied, all
-metadata dropped (the pixels are re-encoded into a fresh file), thumbnail made."""
+"""Intake's photo rules: the shared sanitiser, its refusals as intake domain errors."""
 
 from __future__ import annotations
 
-import io
-import warnings
-from dataclasses import dataclass
-
-from PIL import Image, ImageOps, UnidentifiedImageError
+from shared import images
+from shared.images import CleanPhoto
 
 from .errors import PhotoRejected
 
-ALLOWED = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
-
-
-@dataclass(frozen=True)
-class CleanPhoto:
-    content_type: str
-    data: bytes
-    thumb: bytes
-    width: int
-    height: int
+__all__ = ["CleanPhoto", "sanitize"]
 
 
 def sanitize(raw: bytes, *, max_pixels: int, thumb_px: int = 320) -> CleanPhoto:
-    if not raw:
-        raise PhotoRejected("bad_type", "empty file")
     try:
-        with warnings.catch_warnings():
-            # Pillow warns above MAX_IMAGE_PIXELS and raises above twice that; we refuse both.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(raw), formats=list(ALLOWED))
-            fmt = str(img.format)
-            width, height = img.size
-            if width * height > max_pixels:
-                raise PhotoRejected("bomb", f"image too large: {width}x{height} pixels")
-            img.load()
-    except PhotoRejected:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise PhotoRejected("bomb", "image refused as a decompression bomb") from exc
-    except UnidentifiedImageError as exc:
-        raise PhotoRejected("bad_type", "only JPEG, PNG and WebP images are accepted") from exc
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise PhotoRejected("corrupt", "the image could not be decoded") from exc
-    upright = ImageOps.exif_transpose(img) or img
-    clean = _pixels_only(upright, fmt)
-    thumb = clean.copy()
-    thumb.thumbnail((thumb_px, thumb_px))
-    return CleanPhoto(
-        content_type=ALLOWED[fmt],
-        data=_encode(clean, fmt),
-        thumb=_encode(thumb, fmt),
-        width=clean.width,
-        height=clean.height,
-    )
-
-
-def _pixels_only(img: Image.Image, fmt: str) -> Image.Image:
-    """A new image holding only the pixels: no EXIF, GPS, XMP, ICC or text chunks survive."""
-    mode = img.mode
-    if fmt == "JPEG" and mode not in ("RGB", "L"):
-        mode = "RGB"
-    elif mode not in ("RGB", "RGBA", "L", "LA"):
-        mode = "RGBA" if "transparency" in img.info or img.mode in ("PA", "P") else "RGB"
-    src = img.convert(mode) if img.mode != mode else img
-    fresh = Image.new(mode, src.size)
-    fresh.paste(src)
-    return fresh
-
-
-def _encode(img: Image.Image, fmt: str) -> bytes:
-    out = io.BytesIO()
-    if fmt == "JPEG":
-        img.save(out, format="JPEG", quality=85, optimize=True)
-    elif fmt == "WEBP":
-        img.save(out, format="WEBP", quality=85)
-    else:
-        img.save(out, format="PNG", optimize=True)
-    return out.getvalue()
+        return images.sanitize(raw, max_pixels=max_pixels, thumb_px=thumb_px)
+    except images.PhotoRejected as exc:
+        raise PhotoRejected(exc.reason, exc.message) from exc
