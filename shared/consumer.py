@@ -109,6 +109,14 @@ class EventConsumer:
             self._subscribers[topic] = subscriber
             self._handlers[topic] = handler
 
+    async def stop(self) -> None:
+        """Stops taking messages; an in-flight one is finished or abandoned uncommitted."""
+        for subscriber in {id(s): s for s in self._subscribers.values()}.values():
+            try:
+                await subscriber.stop()
+            except Exception:  # a subscriber that never started has nothing to stop
+                log.debug("subscriber stop raised", exc_info=True)
+
     async def measure_lag(self) -> None:
         """Sets the lag gauge per topic: partition end minus this replica's position."""
         for topic, subscriber in self._subscribers.items():

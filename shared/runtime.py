@@ -114,6 +114,8 @@ class Runtime:
 
     async def stop(self) -> None:
         """Stops taking work, lets loops finish (the relay flushes), then closes connections."""
+        if self.kafka_ready.is_set():
+            await self.consumer.stop()
         self.stopping.set()
         _, pending = await asyncio.wait(self._tasks, timeout=10) if self._tasks else (set(), set())
         for task in pending:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer
+from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from shared.events import CloudEvent, ReportSupportedV1, Topic, dlq, utcnow
@@ -146,3 +147,17 @@ async def test_consumer_lag_gauge_reads_zero_once_caught_up(probe: Probe) -> Non
         "kafka_consumer_lag_messages", {"topic": str(TOPIC)}
     )
     assert lag == 0
+
+
+async def test_graceful_stop_flushes_the_outbox(env: dict[str, str]) -> None:
+    p = Probe({**env, "outbox_poll_interval_s": "600"})  # only a poke or the stop publishes
+    await p.rt.start()
+    await eventually(lambda: _ready(p.rt), timeout=60, what="probe ready")
+    data = ReportSupportedV1(report_id="r9", supporters=1, at=utcnow())
+    event = await p.rt.outbox.add(None, TOPIC, "r9", data)  # not poked: only the stop flushes it
+    await p.rt.stop()
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(env["mongodb_uri"])
+    doc = await client[p.rt.settings.database_name].outbox.find_one({"_id": event.id})
+    await client.close()
+    assert doc is not None
+    assert doc["status"] == "sent"
