@@ -93,11 +93,13 @@ def build_app(settings: IntakeSettings) -> FastAPI:
 
 def _housekeeping(intake: Intake, settings: IntakeSettings) -> Loop:
     async def reconcile_and_autoclose(stop: asyncio.Event) -> None:
-        """Re-announces stale `received` reports and auto-closes unrated resolved ones."""
+        """Re-announces stale `received` reports, auto-closes unrated resolved ones and deletes
+        orphan photo files."""
         while not stop.is_set():
             try:
                 await intake.reconcile_once()
                 await intake.autoclose_once()
+                await intake.sweep_photos_once()
             except Exception as exc:
                 log.warning("housekeeping failed: %r", exc)
             with contextlib.suppress(TimeoutError):

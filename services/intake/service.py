@@ -73,6 +73,11 @@ class IntakeMetrics:
             "report.created re-published by the reconciler",
             registry=r,
         )
+        self.photos_swept = Counter(
+            "intake_orphan_photos_deleted_total",
+            "Pending photo files deleted because their report was never committed",
+            registry=r,
+        )
         self.autoclosed = Counter(
             "intake_reports_autoclosed_total",
             "Resolved reports closed without a rating",
@@ -123,54 +128,63 @@ class Intake:
         report_id = str(uuid.uuid4())
         token = rules.new_tracking_token()
         now = utcnow()
-        stored_photos = await self._store_photos(report_id, photos)
-        payload = created_payload(
-            report_id,
-            draft,
-            created_at=now,
-            channel=channel,
-            photo_urls=[self.photo_url(p["id"]) for p in stored_photos]
-            + ([draft.media_url] if draft.media_url else []),
-            contact_sealed=(
-                self.box.seal(draft.contact.sealable(draft.language), aad=report_id)
-                if draft.contact
-                else None
-            ),
-        )
-        doc = new_document(
-            report_id,
-            draft,
-            category_name=dict(category.name),
-            created_at=now,
-            channel=channel,
-            token_hash=rules.token_hash(token),
-            photos=stored_photos,
-            payload=payload,
-        )
-
-        async def work(session: AsyncClientSession) -> None:
-            if idempotency_key:
-                await self.store.add_idempotency(
-                    {
-                        "_id": idempotency_key,
-                        "fingerprint": fp,
-                        "report_id": report_id,
-                        # sealed so a retry can be given the token it never received
-                        "token_sealed": self.box.seal(token, aad=f"idem:{idempotency_key}"),
-                        "created_at": now,
-                    },
-                    session,
-                )
-            await self.store.insert(doc, session)
-            await self.rt.outbox.add(session, Topic.REPORT_CREATED, report_id, payload)
-
+        stored_photos: list[dict[str, Any]] = []
         try:
+            # GridFS cannot join a transaction: the files are written first, marked pending, and
+            # the report's transaction confirms them (see Store.put_photo). Whatever stops the
+            # create from here on discards them; a crash leaves them to `sweep_photos_once`.
+            await self._store_photos(report_id, photos, stored_photos)
+            payload = created_payload(
+                report_id,
+                draft,
+                created_at=now,
+                channel=channel,
+                photo_urls=[self.photo_url(p["id"]) for p in stored_photos]
+                + ([draft.media_url] if draft.media_url else []),
+                contact_sealed=(
+                    self.box.seal(draft.contact.sealable(draft.language), aad=report_id)
+                    if draft.contact
+                    else None
+                ),
+            )
+            doc = new_document(
+                report_id,
+                draft,
+                category_name=dict(category.name),
+                created_at=now,
+                channel=channel,
+                token_hash=rules.token_hash(token),
+                photos=stored_photos,
+                payload=payload,
+            )
+
+            async def work(session: AsyncClientSession) -> None:
+                if idempotency_key:
+                    await self.store.add_idempotency(
+                        {
+                            "_id": idempotency_key,
+                            "fingerprint": fp,
+                            "report_id": report_id,
+                            # sealed so a retry can be given the token it never received
+                            "token_sealed": self.box.seal(token, aad=f"idem:{idempotency_key}"),
+                            "created_at": now,
+                        },
+                        session,
+                    )
+                await self.store.insert(doc, session)
+                await self.store.confirm_photos(_file_ids(stored_photos), session)
+                await self.rt.outbox.add(session, Topic.REPORT_CREATED, report_id, payload)
+
             await in_transaction(self.rt.client, work)
         except DuplicateKeyError:
+            await self._discard_photos(stored_photos)
             if idempotency_key:  # a concurrent create with the same key won the race
                 replay = await self._replay(idempotency_key, fp)
                 if replay:
                     return replay
+            raise
+        except BaseException:
+            await self._discard_photos(stored_photos)
             raise
         self.rt.outbox.poke()
         self.metrics.created.labels(channel, draft.category).inc()
@@ -193,13 +207,17 @@ class Intake:
         token = str(self.box.open(record["token_sealed"], aad=f"idem:{key}"))
         return Created(doc, token, [], replayed=True)
 
-    async def _store_photos(self, report_id: str, photos: list[CleanPhoto]) -> list[dict[str, Any]]:
-        stored = []
+    async def _store_photos(
+        self, report_id: str, photos: list[CleanPhoto], stored: list[dict[str, Any]]
+    ) -> None:
+        """Uploads each photo and its thumbnail (pending), appending to `stored` as it goes so a
+        failure half-way still knows what to discard."""
         for photo in photos:
             pid = uuid.uuid4().hex
+            stored.append({"id": pid})
             await self.store.put_photo(pid, photo.data, photo.content_type, report_id)
             await self.store.put_photo(f"{pid}-thumb", photo.thumb, photo.content_type, report_id)
-            stored.append(
+            stored[-1].update(
                 {
                     "id": pid,
                     "content_type": photo.content_type,
@@ -207,7 +225,29 @@ class Intake:
                     "height": photo.height,
                 }
             )
-        return stored
+
+    async def _discard_photos(self, stored: list[dict[str, Any]]) -> None:
+        """Best effort: deletes the pending files of a create that did not commit (the sweeper
+        catches what this misses, e.g. a crash)."""
+        for file_id in _file_ids(stored):
+            try:
+                await self.store.delete_pending_photo(file_id)
+            except Exception as exc:
+                log.warning("could not discard pending photo %s: %r", file_id, exc)
+
+    async def sweep_photos_once(self, now: datetime | None = None) -> int:
+        """Deletes photos still pending a grace period after upload: their create never
+        committed (it failed, was refused, lost an idempotency race, or the process died)."""
+        now = now or utcnow()
+        before = now - timedelta(seconds=self.settings.photo_pending_grace_s)
+        count = 0
+        for file in await self.store.pending_photos(before):
+            if await self.store.delete_pending_photo(file["_id"]):
+                count += 1
+        if count:
+            self.metrics.photos_swept.inc(count)
+            log.info("deleted %d orphan photo files", count)
+        return count
 
     def photo_url(self, photo_id: str) -> str:
         return f"{self.settings.public_base_url.rstrip('/')}/api/v1/photos/{photo_id}"
@@ -421,6 +461,10 @@ def _with_attributes(draft: ReportDraft, attributes: dict[str, Any]) -> ReportDr
     from dataclasses import replace
 
     return replace(draft, attributes=attributes)
+
+
+def _file_ids(stored: list[dict[str, Any]]) -> list[str]:
+    return [name for p in stored for name in (p["id"], f"{p['id']}-thumb")]
 
 
 def _own_entry(

@@ -26,6 +26,12 @@ class IntakeSettings(ServiceSettings):
         default=40_000_000, ge=10_000, description="Decompression-bomb limit (width x height)"
     )
     thumb_px: int = Field(default=320, ge=32, le=2048)
+    photo_pending_grace_s: float = Field(
+        default=900.0,
+        ge=60,
+        description="A photo not confirmed by its report's transaction this long after upload "
+        "is an orphan and the housekeeping loop deletes it",
+    )
     # Text caps
     description_max: int = Field(default=4000, ge=10)
     address_max: int = Field(default=300, ge=10)

@@ -22,6 +22,7 @@ CATALOG = "catalog"
 IDEMPOTENCY = "idempotency_keys"
 SUPPORTS = "supports"
 PHOTOS = "photos"  # GridFS bucket: photos.files / photos.chunks
+PHOTO_FILES = f"{PHOTOS}.files"
 
 _ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
 
@@ -41,6 +42,12 @@ def indexes(idempotency_ttl_s: int) -> dict[str, Sequence[IndexModel]]:
             IndexModel("created_at", name="idempotency_ttl", expireAfterSeconds=idempotency_ttl_s)
         ],
         SUPPORTS: [IndexModel([("report_id", ASCENDING)], name="by_report")],
+        # the photo sweeper's query: pending uploads, oldest first
+        PHOTO_FILES: [
+            IndexModel(
+                [("metadata.pending", ASCENDING), ("uploadDate", ASCENDING)], name="pending_photos"
+            )
+        ],
     }
 
 
@@ -56,6 +63,7 @@ class Store:
         self.supports = db[SUPPORTS]
         self.catalog_col = db[CATALOG]
         self.photos = AsyncGridFSBucket(db, bucket_name=PHOTOS)
+        self.photo_files = db[PHOTO_FILES]
 
     # ------------------------------------------------------------------ catalogue copy
 
@@ -182,9 +190,38 @@ class Store:
     # ------------------------------------------------------------------ photos (GridFS)
 
     async def put_photo(self, file_id: str, data: bytes, content_type: str, report_id: str) -> None:
+        """Stores a photo marked `pending`: GridFS cannot write inside a transaction, so the
+        report's transaction clears the mark (`confirm_photos`); a photo still pending after the
+        grace period belongs to a create that never committed and the sweeper deletes it."""
         await self.photos.upload_from_stream_with_id(
-            file_id, file_id, data, metadata={"content_type": content_type, "report_id": report_id}
+            file_id,
+            file_id,
+            data,
+            metadata={"content_type": content_type, "report_id": report_id, "pending": True},
         )
+
+    async def confirm_photos(self, file_ids: Sequence[str], session: AsyncClientSession) -> None:
+        if file_ids:
+            await self.photo_files.update_many(
+                {"_id": {"$in": list(file_ids)}},
+                {"$unset": {"metadata.pending": ""}},
+                session=session,
+            )
+
+    async def pending_photos(self, uploaded_before: datetime, limit: int = 200) -> list[Document]:
+        query = {"metadata.pending": True, "uploadDate": {"$lte": uploaded_before}}
+        cursor = self.photo_files.find(query, {"_id": 1, "metadata.report_id": 1})
+        return [d async for d in cursor.sort("uploadDate", ASCENDING).limit(limit)]
+
+    async def delete_pending_photo(self, file_id: str) -> bool:
+        """Deletes the file only while it is still pending (never a committed report's photo)."""
+        if await self.photo_files.find_one({"_id": file_id, "metadata.pending": True}) is None:
+            return False
+        try:
+            await self.photos.delete(file_id)
+        except NoFile:
+            return False
+        return True
 
     async def photo(self, file_id: str) -> tuple[bytes, str] | None:
         if not valid_id(file_id):
@@ -193,8 +230,10 @@ class Store:
             stream = await self.photos.open_download_stream(file_id)
         except NoFile:
             return None
-        data = await stream.read()
         meta = stream.metadata or {}
+        if meta.get("pending"):  # its report was never committed (or not yet)
+            return None
+        data = await stream.read()
         return data, str(meta.get("content_type", "application/octet-stream"))
 
 
