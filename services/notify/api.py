@@ -9,16 +9,17 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request, Security
-from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
+from starlette.types import Receive, Scope, Send
 
 from services.notify.domain.delivery import UnsubscribeTokens
 from services.notify.domain.model import Channel, DeliveryStatus, RecipientKind
 from services.notify.store import NotifyStore
-from services.notify.stream import StatusHub
+from services.notify.stream import StatusHub, StreamLimit, StreamSlot
 from shared.auth import Principal
 from shared.events import utcnow
-from shared.http import ApiError
+from shared.http import ApiError, error_body
 from shared.mongo import Document
 
 
@@ -77,6 +78,21 @@ class ChannelOut(BaseModel):
 @dataclass(frozen=True)
 class StreamConfig:
     keepalive_s: float
+    retry_after_s: int = 5  # told to clients refused because the process is at its cap
+
+
+class _SlotStreamingResponse(StreamingResponse):
+    """Gives the stream's slot back however the response ends (even if never iterated)."""
+
+    def __init__(self, content: AsyncIterator[str], slot: StreamSlot, **kwargs: Any) -> None:
+        super().__init__(content, **kwargs)
+        self._slot = slot
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._slot.release()
 
 
 def _sse(change: Document) -> str:
@@ -97,6 +113,7 @@ def build_router(
     stream: StreamConfig,
     hub: StatusHub,
     stopping: asyncio.Event,
+    limit: StreamLimit,
 ) -> APIRouter:
     """`channels` maps each channel to None when enabled, or to why it is disabled."""
     router = APIRouter(prefix="/api/v1")
@@ -160,18 +177,34 @@ def build_router(
         "/reports/{report_id}/stream",
         tags=["stream"],
         response_class=StreamingResponse,
-        responses={200: {"content": {"text/event-stream": {}}}},
+        responses={
+            200: {"content": {"text/event-stream": {}}},
+            404: {"description": "No event of this report has reached notify"},
+            503: {"description": "This process holds its maximum of open streams; see Retry-After"},
+        },
     )
     async def status_stream(
         report_id: Annotated[str, Path(max_length=100)],
         request: Request,
         last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
-    ) -> StreamingResponse:
+    ) -> Response:
         """Server-Sent Events: each status change of the report (`event: status`, `id:` its
-        number in the report's history), resuming after `Last-Event-ID`; keep-alive comments."""
+        number in the report's history), resuming after `Last-Event-ID`; keep-alive comments.
+        404 for a report notify has never heard of; 503 with `Retry-After` when this process
+        already holds `SSE_MAX_STREAMS` open streams."""
+        if not await store.report_known(report_id):
+            raise ApiError(404, "not_found", "no such report")
+        slot = limit.acquire()
+        if slot is None:
+            return JSONResponse(
+                error_body("too_many_streams", "too many open status streams; retry later"),
+                status_code=503,
+                headers={"Retry-After": str(stream.retry_after_s)},
+            )
         after = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
-        return StreamingResponse(
-            _status_events(report_id, after, request, store, hub, stream, stopping),
+        return _SlotStreamingResponse(
+            _status_events(report_id, after, request, store, hub, stream, stopping, slot),
+            slot,
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
@@ -187,6 +220,7 @@ async def _status_events(
     hub: StatusHub,
     config: StreamConfig,
     stopping: asyncio.Event,
+    slot: StreamSlot,
 ) -> AsyncIterator[str]:
     moved = hub.watch(report_id)
     last_write = time.monotonic()
@@ -208,3 +242,4 @@ async def _status_events(
                     yield ": keep-alive\n\n"
     finally:
         hub.unwatch(report_id, moved)
+        slot.release()

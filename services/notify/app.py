@@ -19,11 +19,12 @@ from services.notify.channels import (
 from services.notify.domain.delivery import RetryPolicy, UnsubscribeTokens
 from services.notify.domain.model import Channel
 from services.notify.handlers import EventHandlers, HandlerConfig
+from services.notify.metrics import NotifyMetrics
 from services.notify.rendering import Renderer
 from services.notify.settings import NotifySettings
 from services.notify.store import INDEXES, NotifyStore
-from services.notify.stream import StatusHub
-from services.notify.worker import DeliveryWorker, NotifyMetrics, WorkerConfig
+from services.notify.stream import StatusHub, StreamLimit
+from services.notify.worker import DeliveryWorker, WorkerConfig
 from shared.auth import AuthConfig, TokenCodec, principal_dependency
 from shared.crypto import PiiBox
 from shared.events import REPORT_TOPICS, Topic
@@ -72,6 +73,7 @@ def build_app(settings: NotifySettings) -> FastAPI:
     box = PiiBox(settings.pii_key)
     tokens = UnsubscribeTokens(settings.unsubscribe_secret)
     senders, disabled = build_senders(settings)
+    metrics = NotifyMetrics(runtime.metrics.registry)
     worker = DeliveryWorker(
         store,
         senders,
@@ -83,7 +85,7 @@ def build_app(settings: NotifySettings) -> FastAPI:
             base_s=settings.delivery_backoff_base_s,
             max_delay_s=settings.delivery_backoff_max_s,
         ),
-        NotifyMetrics(runtime.metrics.registry),
+        metrics,
         WorkerConfig(
             public_base_url=settings.public_base_url.rstrip("/"),
             poll_interval_s=settings.delivery_poll_interval_s,
@@ -104,6 +106,7 @@ def build_app(settings: NotifySettings) -> FastAPI:
     runtime.consumer.subscribe_many(subscriptions, title="notify:report.*+jurisdiction.catalog")
     runtime.add_loop(worker.run)
     hub = StatusHub(store, settings.sse_poll_interval_s)
+    limit = StreamLimit(settings.sse_max_streams, metrics.sse_streams.set)
     runtime.add_loop(hub.run)
 
     auth = principal_dependency(TokenCodec(AuthConfig(secret=settings.jwt_secret)))
@@ -134,6 +137,7 @@ def build_app(settings: NotifySettings) -> FastAPI:
             StreamConfig(settings.sse_keepalive_s),
             hub,
             runtime.stopping,
+            limit,
         )
     )
     return app

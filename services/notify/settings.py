@@ -55,6 +55,9 @@ class NotifySettings(ServiceSettings):
 
     sse_poll_interval_s: float = Field(default=1.0, gt=0)
     sse_keepalive_s: float = Field(default=15.0, gt=0)
+    sse_max_streams: int = Field(
+        default=1000, ge=1, description="Open status streams per process; more get 503"
+    )
 
     def dev_defaults_in_use(self) -> list[str]:
         left = super().dev_defaults_in_use()

@@ -136,6 +136,10 @@ class NotifyStore:
         )
         return [d async for d in cursor]
 
+    async def report_known(self, report_id: str) -> bool:
+        """Whether any event of the report has reached notify."""
+        return await self.db[REPORTS].find_one({"_id": report_id}, {"_id": 1}) is not None
+
     async def stream_counters(self, report_ids: list[str]) -> dict[str, int]:
         """The number of the latest status change of each report (one query for many)."""
         cursor = self.db[REPORTS].find({"_id": {"$in": report_ids}}, {"stream_n": 1})

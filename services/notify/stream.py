@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 
 from services.notify.store import NotifyStore
 
@@ -62,3 +63,41 @@ class StatusHub:
         for watchers in self._watchers.values():  # let open streams notice the shutdown
             for event in watchers:
                 event.set()
+
+
+class StreamSlot:
+    """One admitted stream; `release` is idempotent (called from more than one exit path)."""
+
+    def __init__(self, limit: StreamLimit) -> None:
+        self._limit = limit
+        self._held = True
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            self._limit._release()
+
+
+class StreamLimit:
+    """Caps the live status streams one process holds open (each is a socket and a task)."""
+
+    def __init__(self, max_streams: int, on_change: Callable[[int], None] | None = None) -> None:
+        self.max_streams = max_streams
+        self.open = 0
+        self._on_change = on_change
+
+    def acquire(self) -> StreamSlot | None:
+        """A slot for one more stream, or None when the process is at its cap."""
+        if self.open >= self.max_streams:
+            return None
+        self.open += 1
+        self._changed()
+        return StreamSlot(self)
+
+    def _release(self) -> None:
+        self.open -= 1
+        self._changed()
+
+    def _changed(self) -> None:
+        if self._on_change is not None:
+            self._on_change(self.open)

@@ -9,11 +9,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-
 from services.notify.channels import DeliveryError, Message, Sender
 from services.notify.domain.delivery import RetryPolicy, UnsubscribeTokens
 from services.notify.domain.model import Channel, DeliveryStatus
+from services.notify.metrics import NotifyMetrics
 from services.notify.rendering import Renderer
 from services.notify.store import NotifyStore
 from shared.crypto import PiiBox
@@ -21,30 +20,6 @@ from shared.events import utcnow
 from shared.mongo import Document
 
 log = logging.getLogger(__name__)
-
-LATENCY_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 21600)
-
-
-class NotifyMetrics:
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self.delivered = Counter(
-            "notifications_delivered_total",
-            "Delivery attempts by channel and outcome (sent, failed, dead, skipped)",
-            ["channel", "outcome"],
-            registry=registry,
-        )
-        self.retry_queue = Gauge(
-            "notifications_retry_queue_depth",
-            "Deliveries that failed and wait for their next attempt",
-            registry=registry,
-        )
-        self.latency = Histogram(
-            "notification_delivery_latency_seconds",
-            "From recording a delivery to its successful sending",
-            ["channel"],
-            buckets=LATENCY_BUCKETS,
-            registry=registry,
-        )
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from tests.notify.peers import HttpReceiver, Mailbox, http_receiver, smtp_server
 from tests.support import eventually, unique, wait_ready
 
 SECRET = "test-webhook-secret"
+STREAM_CAP = 3  # small, so the stream tests can reach it
 AGENCIES = [
     AgencyRefV1(
         id="roads",
@@ -91,6 +92,7 @@ async def stack(infra: Infra) -> AsyncIterator[Stack]:
             delivery_poll_interval_s=0.2,
             sse_poll_interval_s=0.1,
             sse_keepalive_s=1.0,
+            sse_max_streams=STREAM_CAP,
         )
         publish = Publisher(infra.kafka, prefix)
         await publish.producer.start()

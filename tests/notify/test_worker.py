@@ -14,10 +14,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.notify.channels import WebhookSender
 from services.notify.domain.delivery import RetryPolicy, UnsubscribeTokens
 from services.notify.domain.model import Channel
+from services.notify.metrics import NotifyMetrics
 from services.notify.rendering import Renderer
 from services.notify.settings import NotifySettings
 from services.notify.store import DELIVERIES, INDEXES, NotifyStore
-from services.notify.worker import DeliveryWorker, NotifyMetrics, WorkerConfig
+from services.notify.worker import DeliveryWorker, WorkerConfig
 from shared.crypto import PiiBox
 from shared.events import utcnow
 from shared.mongo import ensure_indexes, make_client
