@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.intake.domain.catalog import Lang, localized, pick_language
 from services.intake.domain.errors import InvalidInput, PhotoRejected
+from services.intake.domain.idempotency import client_identity
 from services.intake.domain.paging import decode_cursor, encode_cursor
 from services.intake.domain.photos import CleanPhoto, sanitize
 from services.intake.domain.ratelimit import TokenBuckets
@@ -39,6 +40,7 @@ from shared.events import Status
 router = APIRouter(prefix="/api/v1", tags=["resident"])
 
 IDEMPOTENCY_KEY_MAX = 200
+CLIENT_ID_MAX = 200
 
 
 def get_intake(request: Request) -> Intake:
@@ -59,6 +61,20 @@ TokenHeader = Annotated[
 
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+def idempotency_scope(
+    request: Request, key: str | None, client_id: str | None
+) -> tuple[str | None, str]:
+    """The checked `Idempotency-Key` header and the client it belongs to (`X-Client-Id`, else
+    the client IP)."""
+    if key is not None and not 1 <= len(key) <= IDEMPOTENCY_KEY_MAX:
+        raise InvalidInput(
+            f"Idempotency-Key must be 1-{IDEMPOTENCY_KEY_MAX} characters", field="Idempotency-Key"
+        )
+    if client_id is not None and len(client_id) > CLIENT_ID_MAX:
+        raise InvalidInput(f"X-Client-Id is over {CLIENT_ID_MAX} characters", field="X-Client-Id")
+    return key, client_identity(client_id, client_ip(request))
 
 
 def rate_limit_create(request: Request) -> None:
@@ -171,17 +187,27 @@ async def create_report(
     response: Response,
     intake: IntakeDep,
     lang: LangDep,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Retry key, scoped to the client (X-Client-Id, else the client IP)",
+        ),
+    ] = None,
+    client_id: Annotated[
+        str | None,
+        Header(alias="X-Client-Id", description="Stable, random id of the app install"),
+    ] = None,
 ) -> ReportCreated:
-    if idempotency_key is not None and not 1 <= len(idempotency_key) <= IDEMPOTENCY_KEY_MAX:
-        raise InvalidInput("Idempotency-Key must be 1-200 characters", field="Idempotency-Key")
+    key, client = idempotency_scope(request, idempotency_key, client_id)
     body, raw_photos = await _read_create(request, intake)
     photos, digests = await _sanitize_all(intake, raw_photos)
     created = await intake.create(
         body.draft(),
         photos,
         channel="api",
-        idempotency_key=idempotency_key,
+        idempotency_key=key,
+        client=client,
         photo_digests=digests,
     )
     if created.replayed:

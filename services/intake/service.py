@@ -17,7 +17,7 @@ from pymongo.errors import DuplicateKeyError
 from services.intake.domain import rules
 from services.intake.domain.catalog import Catalog, validate_attributes
 from services.intake.domain.errors import Conflict, Forbidden, NotFound, Unavailable
-from services.intake.domain.idempotency import Decision, decide, fingerprint
+from services.intake.domain.idempotency import Decision, decide, fingerprint, scoped_key
 from services.intake.domain.photos import CleanPhoto
 from services.intake.domain.report import ReportDraft, created_payload, new_document
 from services.intake.settings import IntakeSettings
@@ -112,14 +112,17 @@ class Intake:
         *,
         channel: str,
         idempotency_key: str | None = None,
+        client: str = "",
         photo_digests: list[str] | None = None,
     ) -> Created:
+        """`idempotency_key` is scoped to `client` (see `domain.idempotency.client_identity`)."""
         catalog = await self.catalog()
         category = catalog.require(draft.category)
         draft = _with_attributes(draft, validate_attributes(category, draft.attributes))
         fp = fingerprint(draft.fingerprint_body(photo_digests or []))
-        if idempotency_key:
-            replay = await self._replay(idempotency_key, fp)
+        idem_id = scoped_key(client, idempotency_key) if idempotency_key else None
+        if idem_id:
+            replay = await self._replay(idem_id, fp)
             if replay:
                 return replay
         duplicates = await self.nearby(
@@ -159,14 +162,14 @@ class Intake:
             )
 
             async def work(session: AsyncClientSession) -> None:
-                if idempotency_key:
+                if idem_id:
                     await self.store.add_idempotency(
                         {
-                            "_id": idempotency_key,
+                            "_id": idem_id,
                             "fingerprint": fp,
                             "report_id": report_id,
                             # sealed so a retry can be given the token it never received
-                            "token_sealed": self.box.seal(token, aad=f"idem:{idempotency_key}"),
+                            "token_sealed": self.box.seal(token, aad=f"idem:{idem_id}"),
                             "created_at": now,
                         },
                         session,
@@ -178,8 +181,8 @@ class Intake:
             await in_transaction(self.rt.client, work)
         except DuplicateKeyError:
             await self._discard_photos(stored_photos)
-            if idempotency_key:  # a concurrent create with the same key won the race
-                replay = await self._replay(idempotency_key, fp)
+            if idem_id:  # a concurrent create with the same key won the race
+                replay = await self._replay(idem_id, fp)
                 if replay:
                     return replay
             raise
@@ -190,8 +193,8 @@ class Intake:
         self.metrics.created.labels(channel, draft.category).inc()
         return Created(doc, token, [d for d in duplicates if d["_id"] != report_id])
 
-    async def _replay(self, key: str, fp: str) -> Created | None:
-        record = await self.store.idempotency_record(key)
+    async def _replay(self, idem_id: str, fp: str) -> Created | None:
+        record = await self.store.idempotency_record(idem_id)
         decision = decide(record, fp)
         if decision is Decision.NEW or record is None:
             return None
@@ -204,7 +207,7 @@ class Intake:
         if doc is None:
             return None
         self.metrics.idempotent_replays.inc()
-        token = str(self.box.open(record["token_sealed"], aad=f"idem:{key}"))
+        token = str(self.box.open(record["token_sealed"], aad=f"idem:{idem_id}"))
         return Created(doc, token, [], replayed=True)
 
     async def _store_photos(

@@ -102,3 +102,14 @@ def test_cursor_round_trips_and_garbage_is_refused() -> None:
 
 def test_distance_of_one_degree_latitude_is_about_111_km() -> None:
     assert rules.distance_m(16.0, 107.0, 17.0, 107.0) == pytest.approx(111_195, rel=0.01)
+
+
+def test_idempotency_key_is_scoped_by_client_identity() -> None:
+    from services.intake.domain.idempotency import client_identity, scoped_key
+
+    assert client_identity("app-1", "10.0.0.1") == "id:app-1"
+    assert client_identity(None, "10.0.0.1") == client_identity("", "10.0.0.1") == "ip:10.0.0.1"
+    # an X-Client-Id that looks like an IP is still not that IP's scope
+    assert client_identity("10.0.0.1", "10.0.0.2") != client_identity(None, "10.0.0.1")
+    assert scoped_key("ip:a", "k") != scoped_key("ip:b", "k")
+    assert scoped_key("ip:a", "k") == scoped_key("ip:a", "k")

@@ -106,3 +106,51 @@ def _json(body: dict[str, object]) -> str:
     import json
 
     return json.dumps(body, ensure_ascii=False)
+
+
+async def test_same_key_from_two_clients_makes_two_reports(running: Running) -> None:
+    """A key is scoped to its client: another client guessing it gets its own report, never the
+    first one (nor its tracking token)."""
+    key = unique("idem-")
+    async with running.client() as first, running.client() as second:
+        a = await first.post(
+            "/api/v1/reports", json=report_body(), headers={"Idempotency-Key": key}
+        )
+        b = await second.post(
+            "/api/v1/reports", json=report_body(), headers={"Idempotency-Key": key}
+        )
+    assert (a.status_code, b.status_code) == (201, 201)
+    assert a.json()["id"] != b.json()["id"]
+    assert a.json()["tracking_token"] != b.json()["tracking_token"]
+
+
+async def test_same_key_with_another_body_from_another_client_is_no_conflict(
+    running: Running,
+) -> None:
+    key = unique("idem-")
+    async with running.client() as first, running.client() as second:
+        await first.post("/api/v1/reports", json=report_body(), headers={"Idempotency-Key": key})
+        other = await second.post(
+            "/api/v1/reports",
+            json=report_body(description="khác"),
+            headers={"Idempotency-Key": key},
+        )
+    assert other.status_code == 201
+
+
+async def test_client_id_header_scopes_the_key_across_networks(running: Running) -> None:
+    """An app sending X-Client-Id keeps its key when its IP changes (Wi-Fi to mobile data), and
+    a different X-Client-Id behind the same IP does not share it."""
+    key, app = unique("idem-"), unique("install-")
+    headers = {"Idempotency-Key": key, "X-Client-Id": app}
+    async with running.client() as wifi, running.client() as mobile:
+        first = await wifi.post("/api/v1/reports", json=report_body(), headers=headers)
+        retry = await mobile.post("/api/v1/reports", json=report_body(), headers=headers)
+        neighbour = await wifi.post(
+            "/api/v1/reports",
+            json=report_body(),
+            headers={"Idempotency-Key": key, "X-Client-Id": unique("install-")},
+        )
+    assert (first.status_code, retry.status_code, neighbour.status_code) == (201, 200, 201)
+    assert retry.json()["id"] == first.json()["id"]
+    assert neighbour.json()["id"] != first.json()["id"]

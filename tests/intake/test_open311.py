@@ -8,7 +8,7 @@ import pytest
 
 from services.intake.settings import DEV_OPEN311_KEY
 from tests.intake.conftest import Running
-from tests.support import eventually
+from tests.support import eventually, unique
 
 BASE = "/open311/v2"
 POST_FORM = {
@@ -204,3 +204,29 @@ async def test_lifecycle_fills_agency_expected_datetime_and_status_notes(running
     assert item["agency_responsible"] == "Agency roads"
     assert item["status_notes"] == "Đã vá"
     assert str(item["expected_datetime"]).endswith("+00:00")
+
+
+async def test_post_retried_with_idempotency_key_makes_one_request(running: Running) -> None:
+    headers = {"Idempotency-Key": unique("o311-")}
+    async with running.client() as client:
+        first = await client.post(f"{BASE}/requests.json", data=POST_FORM, headers=headers)
+        again = await client.post(f"{BASE}/requests.xml", data=POST_FORM, headers=headers)
+        other = await client.post(
+            f"{BASE}/requests.json",
+            data={**POST_FORM, "description": "một việc khác"},
+            headers=headers,
+        )
+    assert (first.status_code, again.status_code) == (201, 200)
+    rid = first.json()[0]["service_request_id"]
+    assert ET.fromstring(again.content).findtext("request/service_request_id") == rid
+    assert await running.intake.rt.db.reports.count_documents({"_id": rid}) == 1
+    assert (other.status_code, other.json()[0]["code"]) == (409, 409)
+
+
+async def test_post_idempotency_key_is_scoped_to_the_client(running: Running) -> None:
+    headers = {"Idempotency-Key": unique("o311-")}
+    async with running.client() as one, running.client() as two:
+        a = await one.post(f"{BASE}/requests.json", data=POST_FORM, headers=headers)
+        b = await two.post(f"{BASE}/requests.json", data=POST_FORM, headers=headers)
+    assert (a.status_code, b.status_code) == (201, 201)
+    assert a.json()[0]["service_request_id"] != b.json()[0]["service_request_id"]

@@ -1,4 +1,4 @@
-"""Idempotent creates keyed by the client's `Idempotency-Key`."""
+"""Idempotent creates keyed by the client's `Idempotency-Key`, scoped to the client."""
 
 from __future__ import annotations
 
@@ -25,3 +25,16 @@ def decide(stored: Mapping[str, Any] | None, body_fingerprint: str) -> Decision:
     if stored is None:
         return Decision.NEW
     return Decision.REPLAY if stored.get("fingerprint") == body_fingerprint else Decision.CONFLICT
+
+
+def client_identity(client_id: str | None, ip: str) -> str:
+    """Who a key belongs to: the app's `X-Client-Id` when it sends one (stable across networks),
+    else the client IP. Prefixed so an id can never pose as an IP."""
+    client_id = (client_id or "").strip()
+    return f"id:{client_id}" if client_id else f"ip:{ip}"
+
+
+def scoped_key(client: str, key: str) -> str:
+    """The record id of one client's key: the same key from two clients is two records, so they
+    never collide and one cannot replay (and read) the other's report by guessing its key."""
+    return hashlib.sha256(json.dumps([client, key]).encode()).hexdigest()

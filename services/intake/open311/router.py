@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.intake.api import client_ip, get_intake
+from services.intake.api import client_ip, get_intake, idempotency_scope
 from services.intake.domain.catalog import pick_language
 from services.intake.domain.errors import (
     Conflict,
@@ -64,7 +64,7 @@ async def _answer(fmt: str, work: Callable[[], Awaitable[Response]]) -> Response
             InvalidInput: 400,
             NotFound: 404,
             Forbidden: 403,
-            Conflict: 400,
+            Conflict: 409,
             Unavailable: 503,
         }.get(type(exc), 400)
         return s.errors(fmt, status, exc.message)
@@ -136,14 +136,23 @@ async def create_request(fmt: str, request: Request) -> Response:
         key = str(form.get("api_key") or "")
         if not key or key not in intake.settings.open311_keys:
             raise Open311Error(403, "a valid api_key is required to create a request")
+        idem_key, client = idempotency_scope(
+            request, request.headers.get("idempotency-key"), request.headers.get("x-client-id")
+        )
         _rate_limit(request, intake)
         draft = _draft(form)
-        created = await intake.create(draft, [], channel="open311")
+        created = await intake.create(
+            draft, [], channel="open311", idempotency_key=idem_key, client=client
+        )
         item = {
             "service_request_id": created.report["_id"],
             "service_notice": "",
             "account_id": str(form.get("account_id") or ""),
         }
+        if created.replayed:
+            response = s.render(fmt, "service_requests", [item], 200)
+            response.headers["Idempotent-Replayed"] = "true"
+            return response
         return s.render(fmt, "service_requests", [item], 201)
 
     return await _answer(fmt, work)
