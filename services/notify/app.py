@@ -19,7 +19,7 @@ from services.notify.channels import (
 from services.notify.domain.delivery import RetryPolicy, UnsubscribeTokens
 from services.notify.domain.model import Channel
 from services.notify.handlers import EventHandlers, HandlerConfig
-from services.notify.metrics import NotifyMetrics
+from services.notify.metrics import NotifyMetrics, RecordedCounter
 from services.notify.rendering import Renderer
 from services.notify.settings import NotifySettings
 from services.notify.store import INDEXES, NotifyStore
@@ -99,6 +99,7 @@ def build_app(settings: NotifySettings) -> FastAPI:
         tokens,
         HandlerConfig(settings.ioc_agency_id, settings.report_url_template, disabled),
         worker.wake,
+        RecordedCounter(metrics),
     )
     # One Kafka consumer for all topics: one group join instead of thirteen.
     subscriptions = {str(topic): handlers.for_topic(topic) for topic in REPORT_TOPICS}

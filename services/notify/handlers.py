@@ -30,12 +30,16 @@ from services.notify.domain.rules import (
     tells_resident,
     template_name,
 )
+from services.notify.metrics import RecordedCounter
 from services.notify.store import Catalog, NotifyStore
 from shared.crypto import PiiBox
 from shared.events import PAYLOADS, CatalogV1, CloudEvent, ReportCreatedV1, Topic, utcnow
 from shared.mongo import Document
 
 log = logging.getLogger(__name__)
+
+PENDING = DeliveryStatus.PENDING.value
+RECORDED = "recorded"  # the log channel's outcome: the entry is the record
 
 # Fields of a payload that notify never keeps (resident text, places, photos, sealed contact).
 _NOT_KEPT = {"contact_sealed", "description", "location", "address", "photo_urls", "attributes"}
@@ -79,12 +83,14 @@ class EventHandlers:
         tokens: UnsubscribeTokens,
         config: HandlerConfig,
         wake: Callable[[], None],
+        counter: RecordedCounter | None = None,
     ) -> None:
         self.store = store
         self.box = box
         self.tokens = tokens
         self.config = config
         self.wake = wake
+        self.counter = counter
 
     def for_topic(self, topic: str) -> Callable[[CloudEvent, AsyncClientSession], Any]:
         async def handle(event: CloudEvent, session: AsyncClientSession) -> None:
@@ -146,10 +152,16 @@ class EventHandlers:
             push_awaiting=push,
             clear_awaiting=ev.type == Topic.REPORT_CREATED and not stale,
         )
-        recorded = 0
+        outcomes: list[tuple[str, str]] = []
         for news, audience in plans:
-            recorded += await self._record(news, audience, new_view, catalog, session)
-        if recorded:
+            await self._record(news, audience, new_view, catalog, session, outcomes)
+        self._settle(event.id, outcomes)
+
+    def _settle(self, event_id: str, outcomes: list[tuple[str, str]]) -> None:
+        """Counts what was settled at recording, and wakes the worker if anything is pending."""
+        if self.counter is not None:
+            self.counter.count(event_id, [o for o in outcomes if o[1] != PENDING])
+        if any(outcome == PENDING for _, outcome in outcomes):
             self.wake()
 
     def _open(self, sealed: str | None, report_id: str) -> dict[str, str] | None:
@@ -169,7 +181,10 @@ class EventHandlers:
         view: ReportView,
         catalog: Catalog,
         session: AsyncClientSession,
-    ) -> int:
+        outcomes: list[tuple[str, str]],
+    ) -> None:
+        """Records the deliveries of one news to one audience; appends (channel, outcome) of
+        each newly recorded one to `outcomes` (outcome `recorded` for the log channel)."""
         now = utcnow()
         key = dedupe_key(ev)
         context = self._context(ev, audience, view, catalog)
@@ -180,7 +195,6 @@ class EventHandlers:
             if ch is Channel.EMAIL
         }
         blocked = await self.store.any_unsubscribed(list(keys.values()), session)
-        count = 0
         for channel in [Channel.LOG, *audience.addresses]:
             address = audience.addresses.get(channel)
             did = delivery_id(key, audience, channel)
@@ -213,8 +227,9 @@ class EventHandlers:
                 },
                 session,
             )
-            count += int(inserted and status is DeliveryStatus.PENDING)
-        return count
+            if inserted:
+                outcome = RECORDED if channel is Channel.LOG else status.value
+                outcomes.append((channel.value, outcome))
 
     def _initial_status(
         self, channel: Channel, address_key: str | None, blocked: set[str]

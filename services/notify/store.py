@@ -210,8 +210,12 @@ class NotifyStore:
             {"$set": {**changes, "lease_until": None}},
         )
 
-    async def retry_queue_depth(self) -> int:
-        return await self.db[DELIVERIES].count_documents({"status": DeliveryStatus.FAILED.value})
+    async def queue_depths(self) -> dict[str, int]:
+        """Deliveries still to send, by state (`pending`, `failed`); both use the `due` index."""
+        return {
+            state: await self.db[DELIVERIES].count_documents({"status": state})
+            for state in RETRYABLE
+        }
 
     # ------------------------------------------------------------ preferences
 

@@ -63,7 +63,7 @@ class DeliveryWorker:
             claimed = 0
             try:
                 claimed = await self.work_once()
-                self.metrics.retry_queue.set(await self.store.retry_queue_depth())
+                self.metrics.set_queue(await self.store.queue_depths())
             except Exception as exc:
                 log.warning("delivery worker: %s", type(exc).__name__)
             if claimed < self.config.batch_size:

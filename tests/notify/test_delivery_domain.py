@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from prometheus_client import CollectorRegistry
 
 from services.notify.domain.delivery import (
     RetryPolicy,
@@ -18,6 +19,7 @@ from services.notify.domain.delivery import (
     verify_webhook,
 )
 from services.notify.domain.model import Channel, DeliveryStatus
+from services.notify.metrics import NotifyMetrics, RecordedCounter
 from services.notify.rendering import TEMPLATES, Renderer
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -134,3 +136,20 @@ def test_readme_verification_snippet_accepts_our_signature() -> None:
     }
     assert namespace["verify"]("s", headers, body)
     assert not namespace["verify"]("other", headers, body)
+
+
+def test_recorded_deliveries_are_counted_once_per_event() -> None:
+    registry = CollectorRegistry()
+    counter = RecordedCounter(NotifyMetrics(registry), remember=2)
+    outcomes = [("log", "recorded"), ("email", "skipped")]
+    counter.count("e1", outcomes)
+    counter.count("e1", outcomes)  # the transaction ran the handler again
+    counter.count("e2", outcomes[:1])
+    labels = {"channel": "log", "outcome": "recorded"}
+    assert registry.get_sample_value("notifications_delivered_total", labels) == 2
+    assert (
+        registry.get_sample_value(
+            "notifications_delivered_total", {"channel": "email", "outcome": "skipped"}
+        )
+        == 1
+    )

@@ -234,7 +234,13 @@ async def test_channels_endpoint_says_what_is_switched_on(stack: Stack) -> None:
     }
 
 
-async def test_metrics_show_deliveries_retry_queue_and_latency(stack: Stack) -> None:
+def sample(text: str, name: str) -> float:
+    """The value of one series in a Prometheus text page (0 when absent)."""
+    found = re.search(rf"^{re.escape(name)} (\S+)$", text, re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
+
+
+async def test_metrics_show_deliveries_queue_and_latency(stack: Stack) -> None:
     address = f"{rid()}@example.org"
     await stack.publish(created(rid(), {"email": address}))
     await emails_to(stack, address, 1)
@@ -246,5 +252,21 @@ async def test_metrics_show_deliveries_retry_queue_and_latency(stack: Stack) -> 
         )
 
     text = await eventually(counted, what="delivery counted")
+    assert 'notifications_queue_depth{state="pending"}' in text
+    assert 'notifications_queue_depth{state="failed"}' in text
     assert "notifications_retry_queue_depth" in text
     assert 'notification_delivery_latency_seconds_bucket{channel="email"' in text
+
+
+async def test_log_entries_are_counted_as_recorded(stack: Stack) -> None:
+    series = 'notifications_delivered_total{channel="log",outcome="recorded"}'
+    before = sample((await stack.client.get("/metrics")).text, series)
+    report = rid()
+    await stack.apply(created(report, None))
+    await stack.apply(assigned(report, "roads"))  # resident and agency: two more log entries
+
+    async def counted() -> float:
+        value = sample((await stack.client.get("/metrics")).text, series)
+        return value if value >= before + 3 else 0.0
+
+    await eventually(counted, what="log entries counted")

@@ -25,7 +25,7 @@ from shared.mongo import ensure_indexes, make_client
 from shared.settings import DEV_PII_KEY
 from tests.conftest import Infra
 from tests.notify.peers import HttpReceiver, http_receiver
-from tests.support import unique
+from tests.support import eventually, unique
 
 BOX = PiiBox(DEV_PII_KEY)
 POLICY = RetryPolicy(max_attempts=3, base_s=60)
@@ -46,7 +46,7 @@ def http() -> Iterator[HttpReceiver]:
         yield receiver
 
 
-def worker(db: AsyncDatabase[Any]) -> DeliveryWorker:
+def worker(db: AsyncDatabase[Any], registry: CollectorRegistry | None = None) -> DeliveryWorker:
     return DeliveryWorker(
         NotifyStore(db),
         {Channel.WEBHOOK: WebhookSender("secret", timeout_s=5)},
@@ -54,8 +54,8 @@ def worker(db: AsyncDatabase[Any]) -> DeliveryWorker:
         BOX,
         UnsubscribeTokens("u"),
         POLICY,
-        NotifyMetrics(CollectorRegistry()),
-        WorkerConfig(public_base_url="http://notify"),
+        NotifyMetrics(registry or CollectorRegistry()),
+        WorkerConfig(public_base_url="http://notify", poll_interval_s=0.1),
     )
 
 
@@ -165,3 +165,34 @@ async def test_unsubscribed_address_is_skipped_at_send_time(
     await worker(db).work_once()
     assert (await stored(db, doc["_id"]))["status"] == "skipped"
     assert http.at(path) == []
+
+
+async def test_queue_depth_gauge_counts_pending_and_failed_deliveries(
+    db: AsyncDatabase[Any], http: HttpReceiver
+) -> None:
+    later = utcnow() + timedelta(minutes=5)  # not due: the worker leaves them queued
+    await db[DELIVERIES].insert_many(
+        [
+            delivery(http.url("/x"), next_attempt_at=later),
+            delivery(http.url("/x"), next_attempt_at=later),
+            delivery(http.url("/x"), status="failed", attempts=1, next_attempt_at=later),
+            delivery(http.url("/x"), status="dead", attempts=3),
+        ]
+    )
+    registry = CollectorRegistry()
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker(db, registry).run(stop))
+
+    async def depths() -> dict[str, float | None]:
+        got = {
+            state: registry.get_sample_value("notifications_queue_depth", {"state": state})
+            for state in ("pending", "failed")
+        }
+        return got if got == {"pending": 2, "failed": 1} else {}
+
+    try:
+        await eventually(depths, what="queue depths")
+    finally:
+        stop.set()
+        await task
+    assert registry.get_sample_value("notifications_retry_queue_depth") == 1
