@@ -27,13 +27,14 @@ from services.routing.domain.assignment import (
 )
 from services.routing.domain.jurisdiction import (
     Decision,
+    InvalidJurisdiction,
     Jurisdiction,
     choose,
     parse,
 )
 from services.routing.metrics import RoutingMetrics
 from services.routing.settings import RoutingSettings
-from services.routing.store import Conflict, RoutingStore
+from services.routing.store import AreaRefused, Conflict, RoutingStore
 from shared.auth import Principal
 from shared.events import (
     CATALOG_KEY,
@@ -130,7 +131,14 @@ class RoutingService:
             await self._add_catalog(session, applied)
             return applied
 
-        applied = await in_transaction(self.rt.client, work)
+        try:
+            applied = await in_transaction(self.rt.client, work)
+        except AreaRefused as exc:
+            # The transaction is aborted: the previous document and its areas stay in force.
+            log.warning("jurisdiction change refused by the database: %s", exc)
+            raise InvalidJurisdiction(
+                [f"area {exc.area_id}: geometry refused by the database: {exc.reason}"]
+            ) from exc
         self.rt.outbox.poke()
         log.info("jurisdiction version %d applied by %s", applied.version, actor.sub)
         await self.accounts.seed_demo(applied)

@@ -10,6 +10,7 @@ from typing import Any
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
 
 from services.routing.domain.assignment import OPEN, Assignment, AState
 from services.routing.domain.jurisdiction import AreaHit, Jurisdiction
@@ -40,6 +41,21 @@ OPEN_VALUES = [s.value for s in OPEN]
 
 class Conflict(Exception):
     """The assignment changed since it was read (another replica or request won)."""
+
+
+class AreaRefused(Exception):
+    """The database refused an area's geometry (its 2dsphere index cannot hold it)."""
+
+    def __init__(self, area_id: str, reason: str) -> None:
+        super().__init__(f"area {area_id}: {reason}")
+        self.area_id = area_id
+        self.reason = reason
+
+
+def _refusal(errmsg: str) -> str:
+    """The reason of a geo-key refusal without the document mongod quotes before it."""
+    tail = errmsg.rsplit("}", 1)[-1].strip(" .:") if "}" in errmsg else ""
+    return (tail or errmsg)[:300]
 
 
 def to_doc(a: Assignment, rev: int) -> Document:
@@ -79,14 +95,25 @@ class RoutingStore:
             session=session,
         )
         await self.db[AREAS].delete_many({}, session=session)
-        if j.areas:
+        if not j.areas:
+            return
+        try:
             await self.db[AREAS].insert_many(
                 [
                     {"_id": a.id, "level": a.level, "geometry": a.geometry, "version": j.version}
                     for a in j.areas
                 ],
+                ordered=True,
                 session=session,
             )
+        except BulkWriteError as exc:
+            # A document-level write error on an area: its geometry (ids are unique by then).
+            first = (exc.details.get("writeErrors") or [{}])[0]
+            index = first.get("index")
+            area = (
+                j.areas[index].id if isinstance(index, int) and 0 <= index < len(j.areas) else "?"
+            )
+            raise AreaRefused(area, _refusal(str(first.get("errmsg", exc)))) from exc
 
     async def areas_containing(self, lon: float, lat: float) -> list[AreaHit]:
         point = {"type": "Point", "coordinates": [lon, lat]}

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
 
+from services.routing.domain import jurisdiction
 from shared.events import Topic
 from tests.routing.conftest import PHU_HOI, Routing
 
@@ -75,3 +77,41 @@ async def test_staff_cannot_change_jurisdiction(routing: Routing) -> None:
     auth = await routing.auth("phu-hoi-ward")
     r = await routing.client.put("/api/v1/admin/jurisdiction", json={}, headers=auth)
     assert r.status_code == 403
+
+
+BOW_TIE = [[107.0, 16.0], [108.0, 17.0], [108.0, 16.0], [107.0, 17.0], [107.0, 16.0]]
+
+
+async def _current(routing: Routing) -> dict[str, Any]:
+    auth = await routing.auth("admin")
+    return dict((await routing.client.get("/api/v1/admin/jurisdiction", headers=auth)).json())
+
+
+async def test_self_intersecting_area_refused_422_naming_it(routing: Routing) -> None:
+    doc = await _current(routing)
+    doc["areas"][2]["geometry"]["coordinates"] = [BOW_TIE]
+    r = await routing.client.put(
+        "/api/v1/admin/jurisdiction", json=doc, headers=await routing.auth("admin")
+    )
+    assert (r.status_code, r.json()["error"]["code"]) == (422, "invalid_jurisdiction")
+    assert r.json()["error"]["details"][0].startswith(f"area {doc['areas'][2]['id']}: ring")
+
+
+async def test_database_refusal_is_422_and_leaves_old_jurisdiction_in_force(
+    routing: Routing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Let a geometry through the domain check that the 2dsphere index refuses.
+    monkeypatch.setattr(jurisdiction, "geometry_errors", lambda geometry: [])
+    before = await _current(routing)
+    doc = copy.deepcopy(before)
+    doc["areas"][2]["geometry"]["coordinates"][0][1] = [107.6, 100.0]
+    doc["categories"].append({**GRAFFITI, "code": "never-applied"})
+    r = await routing.client.put(
+        "/api/v1/admin/jurisdiction", json=doc, headers=await routing.auth("admin")
+    )
+    assert (r.status_code, r.json()["error"]["code"]) == (422, "invalid_jurisdiction")
+    assert r.json()["error"]["details"][0].startswith(f"area {doc['areas'][2]['id']}: geometry")
+    areas = await routing.service.store.db["areas"].find({}, {"version": 1}).to_list()
+    assert (await _current(routing)) == before
+    assert {a["version"] for a in areas} == {before["version"]}
+    assert len(areas) == len(before["areas"])

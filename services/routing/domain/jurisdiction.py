@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from services.routing.domain.geometry import geometry_errors
 from shared.events import AgencyRefV1, CategoryV1
 
 Level = Literal["province", "district", "ward"]
@@ -118,45 +119,6 @@ def validate(j: Jurisdiction) -> list[str]:
         if r.area is not None and r.area not in areas:
             errors.append(f"rule {r.id}: unknown area {r.area!r}")
     return errors
-
-
-def geometry_errors(geometry: dict[str, Any]) -> list[str]:
-    kind = geometry.get("type")
-    coords = geometry.get("coordinates")
-    if kind == "Polygon":
-        polygons = [coords]
-    elif kind == "MultiPolygon" and isinstance(coords, list):
-        polygons = coords
-    else:
-        return [f"geometry type must be Polygon or MultiPolygon, not {kind!r}"]
-    errors: list[str] = []
-    for polygon in polygons:
-        if not isinstance(polygon, list) or not polygon:
-            errors.append("polygon needs at least one ring")
-            continue
-        for ring in polygon:
-            errors += _ring_errors(ring)
-    return errors
-
-
-def _ring_errors(ring: Any) -> list[str]:
-    if not isinstance(ring, list) or len(ring) < 4:
-        return ["a ring needs at least 4 positions"]
-    for pos in ring:
-        if not (
-            isinstance(pos, list | tuple)
-            and len(pos) >= 2
-            and all(isinstance(v, int | float) for v in pos[:2])
-        ):
-            return [f"invalid position {pos!r}"]
-        lon, lat = pos[0], pos[1]
-        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-            return [f"position out of range {pos!r} (expected [lon, lat])"]
-    if list(ring[0][:2]) != list(ring[-1][:2]):
-        return ["ring is not closed (first position must equal the last)"]
-    if len({(p[0], p[1]) for p in ring[:-1]}) < 3:
-        return ["ring needs at least 3 distinct positions"]
-    return []
 
 
 # ------------------------------------------------------------------ routing decision
