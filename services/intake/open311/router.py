@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,7 +14,7 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.intake.api import client_ip, get_intake, idempotency_scope
-from services.intake.domain.catalog import pick_language
+from services.intake.domain.catalog import Catalog, pick_language
 from services.intake.domain.errors import (
     Conflict,
     DomainError,
@@ -140,7 +141,7 @@ async def create_request(fmt: str, request: Request) -> Response:
             request, request.headers.get("idempotency-key"), request.headers.get("x-client-id")
         )
         _rate_limit(request, intake)
-        draft = _draft(form)
+        draft = _known_attributes(_draft(form), await intake.catalog())
         created = await intake.create(
             draft, [], channel="open311", idempotency_key=idem_key, client=client
         )
@@ -266,7 +267,12 @@ def _draft(form: FormData) -> ReportDraft:
     description = _text(form, "description", 4000)
     if not description:
         raise Open311Error(400, "description is required")
-    media_url = _text(form, "media_url", 500)
+    # several `media_url` values come from clients sending every photo (FixMyStreet's
+    # multi_photos); the first one is kept
+    media_urls = [str(v).strip() for v in form.getlist("media_url") if str(v).strip()]
+    media_url = media_urls[0] if media_urls else None
+    if media_url and len(media_url) > 500:
+        raise Open311Error(400, "media_url is longer than 500 characters")
     if media_url and not URL_RE.match(media_url):
         raise Open311Error(400, "media_url must be an http(s) URL")
     name = " ".join(x for x in (_text(form, "first_name", 100), _text(form, "last_name", 100)) if x)
@@ -285,6 +291,17 @@ def _draft(form: FormData) -> ReportDraft:
         attributes=_attributes(form),
         media_url=media_url,
     )
+
+
+def _known_attributes(draft: ReportDraft, catalog: Catalog) -> ReportDraft:
+    """Drops `attribute[...]` answers the service does not define: real clients send extra ones
+    (FixMyStreet adds cobrand fields such as `fixmystreet_id`, `easting`, `report_url`). The
+    resident API stays strict; required attributes are still checked by the use case."""
+    category = catalog.category(draft.category)
+    if category is None:
+        return draft
+    known = {a.code for a in category.attributes}
+    return replace(draft, attributes={k: v for k, v in draft.attributes.items() if k in known})
 
 
 def _attributes(form: FormData) -> dict[str, Any]:
