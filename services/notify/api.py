@@ -75,6 +75,12 @@ class ChannelOut(BaseModel):
     detail: str | None = None
 
 
+_UNSUBSCRIBED = {
+    Channel.EMAIL: "Bạn sẽ không nhận thêm thư nào. / You will receive no more emails.",
+    Channel.SMS: "Bạn sẽ không nhận thêm tin nhắn SMS nào. / You will receive no more SMS.",
+}
+
+
 @dataclass(frozen=True)
 class StreamConfig:
     keepalive_s: float
@@ -154,18 +160,20 @@ def build_router(
         ]
 
     async def unsubscribe(token: str) -> HTMLResponse:
-        key = tokens.verify(token)
-        if key is None:
+        verified = tokens.verify_token(token)
+        if verified is None:
             raise ApiError(400, "invalid_token", "this unsubscribe link is not valid")
-        await store.unsubscribe(key, Channel.EMAIL.value, utcnow())
+        channel, key = verified
+        await store.unsubscribe(key, channel.value, utcnow())
         return HTMLResponse(
             "<!doctype html><meta charset='utf-8'><title>Unsubscribed</title>"
-            "<p>Bạn sẽ không nhận thêm thư nào. / You will receive no more emails.</p>"
+            f"<p>{_UNSUBSCRIBED[channel]}</p>"
         )
 
     @router.get("/unsubscribe", tags=["notifications"], response_class=HTMLResponse)
     async def unsubscribe_link(token: Annotated[str, Query(max_length=200)]) -> HTMLResponse:
-        """The link in every email: that address receives no more emails."""
+        """The link in every email and every SMS to a resident: that address (email address or
+        phone number) receives no more messages on that channel."""
         return await unsubscribe(token)
 
     @router.post("/unsubscribe", tags=["notifications"], response_class=HTMLResponse)

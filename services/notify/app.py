@@ -91,6 +91,7 @@ def build_app(settings: NotifySettings) -> FastAPI:
             poll_interval_s=settings.delivery_poll_interval_s,
             lease_s=settings.delivery_lease_s,
             batch_size=settings.delivery_batch_size,
+            sms_max_chars=settings.sms_max_chars,
         ),
     )
     handlers = EventHandlers(

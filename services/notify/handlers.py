@@ -22,6 +22,7 @@ from services.notify.domain.model import (
 )
 from services.notify.domain.rules import (
     apply,
+    can_unsubscribe,
     dedupe_key,
     is_stale,
     language_of,
@@ -188,11 +189,11 @@ class EventHandlers:
         now = utcnow()
         key = dedupe_key(ev)
         context = self._context(ev, audience, view, catalog)
-        # Email addresses can unsubscribe (every email carries the link); the key is an HMAC.
+        # Addresses that can unsubscribe (their messages carry the link); the key is an HMAC.
         keys: dict[Channel, str] = {
             ch: self.tokens.address_key(ch, addr)
             for ch, addr in audience.addresses.items()
-            if ch is Channel.EMAIL
+            if can_unsubscribe(audience.kind, ch)
         }
         blocked = await self.store.any_unsubscribed(list(keys.values()), session)
         for channel in [Channel.LOG, *audience.addresses]:

@@ -2,7 +2,8 @@
 
 `.txt` files hold two blocks, `subject` and `body` (SMS text and the email's plain part);
 `.html` files are the email's HTML part, autoescaped, extending `<lang>/base.html` (which
-carries the unsubscribe link); `<lang>/footer.txt` ends the plain part with the same link.
+carries the unsubscribe link); `<lang>/footer.txt` ends the plain part with the same link;
+`<lang>/sms_footer.txt` is the opt-out line that ends a resident's SMS.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class Rendered:
     text: str  # SMS text, and the email's plain part without its footer
     html: str
     footer: str  # plain-text email footer with the unsubscribe link ("" without one)
+    sms_footer: str = ""  # the SMS opt-out line ("" without an unsubscribe link)
 
     @property
     def email_text(self) -> str:
@@ -66,4 +68,5 @@ class Renderer:
             text=self._block(text, "body", ctx),
             html=html.render(ctx),
             footer=self.env.get_template(f"{lang}/footer.txt").render(ctx).strip(),
+            sms_footer=self.env.get_template(f"{lang}/sms_footer.txt").render(ctx).strip(),
         )

@@ -43,6 +43,13 @@ class NotifySettings(ServiceSettings):
     sms_gateway_url: str | None = Field(default=None, description="Unset: the SMS channel is off")
     sms_gateway_token: SecretStr | None = None
     sms_timeout_s: float = Field(default=10.0, gt=0)
+    sms_max_chars: int = Field(
+        default=480,
+        ge=160,
+        le=1600,
+        description="Longest SMS text in characters; longer ones are cut at a word, the opt-out "
+        "link kept",
+    )
 
     unsubscribe_secret: str = DEV_UNSUBSCRIBE_SECRET
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from services.notify.channels import DeliveryError, Message, Sender
-from services.notify.domain.delivery import RetryPolicy, UnsubscribeTokens
+from services.notify.domain.delivery import RetryPolicy, UnsubscribeTokens, fit_sms
 from services.notify.domain.model import Channel, DeliveryStatus
 from services.notify.metrics import NotifyMetrics
 from services.notify.rendering import Renderer
@@ -28,6 +28,7 @@ class WorkerConfig:
     poll_interval_s: float = 2.0
     lease_s: float = 60.0
     batch_size: int = 20
+    sms_max_chars: int = 480
 
 
 class DeliveryWorker:
@@ -119,11 +120,17 @@ class DeliveryWorker:
         channel = Channel(doc["channel"])
         address = str(self.box.open(doc["address_sealed"], aad=doc["_id"]))
         unsubscribe = None
-        if channel is Channel.EMAIL:
+        # Every email carries the link; an SMS when its address can unsubscribe (residents).
+        if channel is Channel.EMAIL or (channel is Channel.SMS and doc.get("address_key")):
             token = self.tokens.issue(channel, address)
             unsubscribe = f"{self.config.public_base_url}/api/v1/unsubscribe?token={token}"
         context = {**doc["context"], "unsubscribe_url": unsubscribe}
         rendered = self.renderer.render(doc["template"], doc["language"], context)
+        text = rendered.text
+        if channel is Channel.EMAIL:
+            text = rendered.email_text
+        elif channel is Channel.SMS:
+            text = fit_sms(rendered.text, rendered.sms_footer, self.config.sms_max_chars)
         payload = {
             "id": doc["_id"],
             "type": doc["event_type"],
@@ -141,7 +148,7 @@ class DeliveryWorker:
             channel=channel,
             address=address,
             subject=rendered.subject,
-            text=rendered.email_text if channel is Channel.EMAIL else rendered.text,
+            text=text,
             html=rendered.html,
             payload=payload,
             unsubscribe_url=unsubscribe,

@@ -27,6 +27,7 @@ from tests.support import eventually, unique, wait_ready
 
 SECRET = "test-webhook-secret"
 STREAM_CAP = 3  # small, so the stream tests can reach it
+SMS_CAP = 240  # below the length of a resident's SMS with its opt-out link
 AGENCIES = [
     AgencyRefV1(
         id="roads",
@@ -93,6 +94,7 @@ async def stack(infra: Infra) -> AsyncIterator[Stack]:
             sse_poll_interval_s=0.1,
             sse_keepalive_s=1.0,
             sse_max_streams=STREAM_CAP,
+            sms_max_chars=SMS_CAP,
         )
         publish = Publisher(infra.kafka, prefix)
         await publish.producer.start()

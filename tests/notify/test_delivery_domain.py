@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry
 from services.notify.domain.delivery import (
     RetryPolicy,
     UnsubscribeTokens,
+    fit_sms,
     mask,
     sign_webhook,
     verify_webhook,
@@ -72,6 +73,52 @@ def test_unsubscribe_token_names_the_address_without_containing_it() -> None:
     token = tokens.issue(Channel.EMAIL, "N@Example.org")
     assert "example" not in token.lower()
     assert tokens.verify(token) == tokens.address_key(Channel.EMAIL, "n@example.org")
+
+
+def test_sms_token_names_the_phone_number_whatever_its_spelling() -> None:
+    tokens = UnsubscribeTokens("secret")
+    token = tokens.issue(Channel.SMS, "+84 905-550.123")
+    assert "905" not in token
+    assert tokens.verify_token(token) == (
+        Channel.SMS,
+        tokens.address_key(Channel.SMS, "+84905550123"),
+    )
+
+
+def test_email_tokens_keep_their_format_and_channel() -> None:
+    tokens = UnsubscribeTokens("secret")
+    token = tokens.issue(Channel.EMAIL, "n@example.org")
+    key = tokens.address_key(Channel.EMAIL, "n@example.org")
+    assert token.startswith(f"{key}.")
+    assert tokens.verify_token(token) == (Channel.EMAIL, key)
+
+
+def test_email_token_cannot_be_turned_into_an_sms_token() -> None:
+    tokens = UnsubscribeTokens("secret")
+    assert tokens.verify_token("sms-" + tokens.issue(Channel.EMAIL, "n@example.org")) is None
+
+
+def test_short_sms_is_sent_whole_with_its_opt_out_line() -> None:
+    assert fit_sms("Hello there.", "Stop: http://x/u", 160) == "Hello there.\nStop: http://x/u"
+
+
+def test_long_sms_is_cut_at_a_word_and_keeps_the_opt_out_line_whole() -> None:
+    body = "Phản ánh về Ổ gà đã được tiếp nhận " * 20
+    footer = "Ngừng nhận SMS: http://notify/api/v1/unsubscribe?token=sms-abc.def"
+    text = fit_sms(body, footer, 160)
+    cut, _, tail = text.rpartition("\n")
+    assert len(text) <= 160
+    assert tail == footer
+    assert cut.endswith("…")
+    assert body.startswith(cut[:-1])
+    assert body[len(cut) - 1] == " "  # cut before a space: no half word
+
+
+def test_long_sms_without_opt_out_line_uses_the_whole_cap() -> None:
+    text = fit_sms("a " * 300, "", 160)
+    assert len(text) <= 160
+    assert len(text) > 150
+    assert text.endswith("…")
 
 
 def test_forged_unsubscribe_token_is_refused() -> None:

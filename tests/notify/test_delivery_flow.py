@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from services.notify.domain.delivery import verify_webhook
-from tests.notify.conftest import SECRET, Stack
+from tests.notify.conftest import SECRET, SMS_CAP, Stack
 from tests.notify.harness import assigned, created, escalated, resolved, staff_token
 from tests.support import eventually, unique
 
@@ -146,6 +146,43 @@ async def test_sms_gateway_receives_the_message(stack: Stack) -> None:
     [call] = await eventually(received, what="sms")
     assert call.headers["Authorization"] == "Bearer gw-token"
     assert "đã được tiếp nhận" in call.json()["text"]
+
+
+async def sms_to(stack: Stack, phone: str, count: int) -> list[str]:
+    async def received() -> list[str]:
+        texts = [r.json()["text"] for r in stack.http.at("/sms") if r.json()["to"] == phone]
+        return texts if len(texts) >= count else []
+
+    return await eventually(received, what=f"{count} sms")
+
+
+async def test_resident_sms_is_cut_to_the_cap_and_keeps_its_opt_out_link(stack: Stack) -> None:
+    report, phone = rid(), "+84905550124"
+    await stack.publish(created(report, {"phone": phone}, language="en"))
+    [text] = await sms_to(stack, phone, 1)
+    body, _, opt_out = text.rpartition("\n")
+    assert len(text) <= SMS_CAP
+    assert body.startswith("Thank you")
+    assert body.endswith("…")
+    assert re.fullmatch(r"Stop these SMS: http://\S+/api/v1/unsubscribe\?token=sms-\S+", opt_out)
+
+
+async def test_sms_opt_out_link_stops_further_sms(stack: Stack) -> None:
+    report, phone = rid(), "+84 905 550 125"
+    await stack.publish(created(report, {"phone": phone}))
+    [text] = await sms_to(stack, phone, 1)
+    link = re.search(r"http://\S+/api/v1/unsubscribe\?token=\S+", text)
+    assert link is not None
+    page = await httpx.AsyncClient().get(link.group(0))
+    assert (page.status_code, "SMS" in page.text) == (200, True)
+    await stack.publish(assigned(report, "roads"))
+
+    async def skipped() -> list[dict[str, Any]]:
+        return await stack.deliveries(report, channel="sms", status="skipped")
+
+    [entry] = await eventually(skipped, what="sms skipped")
+    assert entry["last_error"] == "unsubscribed"
+    assert len(await sms_to(stack, phone, 1)) == 1
 
 
 async def test_redelivered_and_reannounced_events_send_nothing_twice(stack: Stack) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -65,11 +66,40 @@ def verify_webhook(
     return hmac.compare_digest(sign_webhook(secret, ts, body), signature)
 
 
-class UnsubscribeTokens:
-    """Tokens for the unsubscribe link: `<address key>.<signature>`, no address inside.
+def normalise_address(channel: Channel, address: str) -> str:
+    """One spelling per address: emails lower-cased; phone numbers without separators."""
+    value = address.strip().lower()
+    if channel is Channel.SMS:
+        value = re.sub(r"[\s\-.()/]", "", value)
+    return value
 
-    The address key is an HMAC of the normalised address, so preferences are stored without
-    the address itself and a token cannot be forged for another address.
+
+def fit_sms(body: str, footer: str, max_chars: int) -> str:
+    """The SMS text within `max_chars` characters: the body, cut at a word boundary with `…`
+    when too long, then the opt-out line `footer`, which is never cut (an opt-out line longer
+    than the cap alone is sent alone)."""
+    tail = f"\n{footer}" if footer else ""
+    room = max_chars - len(tail)
+    if len(body) <= room:
+        return body + tail
+    if room < 2:
+        return footer if footer else body[:max_chars]
+    cut = body[: room - 1]
+    boundary = max(cut.rfind(" "), cut.rfind("\n"))
+    if boundary >= room // 2:  # a word boundary, unless it throws away most of the text
+        cut = cut[:boundary]
+    return cut.rstrip(" \n,.;:-") + "…" + tail
+
+
+_SMS_PREFIX = "sms-"
+
+
+class UnsubscribeTokens:
+    """Tokens for the unsubscribe link: `<address key>.<signature>` for an email address,
+    `sms-<address key>.<signature>` for a phone number; no address inside.
+
+    The address key is an HMAC of the channel and the normalised address, so preferences are
+    stored without the address itself and a token cannot be forged for another address.
     """
 
     def __init__(self, secret: str) -> None:
@@ -79,15 +109,23 @@ class UnsubscribeTokens:
         return hmac.new(self._secret, message.encode(), hashlib.sha256).hexdigest()
 
     def address_key(self, channel: Channel, address: str) -> str:
-        return self._mac(f"address:{channel.value}:{address.strip().lower()}")[:40]
+        return self._mac(f"address:{channel.value}:{normalise_address(channel, address)}")[:40]
 
     def issue(self, channel: Channel, address: str) -> str:
         key = self.address_key(channel, address)
-        return f"{key}.{self._mac('unsubscribe:' + key)[:32]}"
+        head = _SMS_PREFIX + key if channel is Channel.SMS else key
+        return f"{head}.{self._mac('unsubscribe:' + head)[:32]}"
+
+    def verify_token(self, token: str) -> tuple[Channel, str] | None:
+        """The channel and address key the token unsubscribes, or None if it is not ours."""
+        head, _, sig = token.partition(".")
+        if not head or not hmac.compare_digest(self._mac("unsubscribe:" + head)[:32], sig):
+            return None
+        if head.startswith(_SMS_PREFIX):
+            return Channel.SMS, head.removeprefix(_SMS_PREFIX)
+        return Channel.EMAIL, head
 
     def verify(self, token: str) -> str | None:
         """The address key the token unsubscribes, or None if it is not one of ours."""
-        key, _, sig = token.partition(".")
-        if not key or not hmac.compare_digest(self._mac("unsubscribe:" + key)[:32], sig):
-            return None
-        return key
+        verified = self.verify_token(token)
+        return verified[1] if verified else None

@@ -130,3 +130,9 @@ def resident_audience(event: Incoming, contact: dict[str, str] | None, language:
 
 def tells_resident(event: Incoming) -> bool:
     return event.type in RESIDENT_EVENTS
+
+
+def can_unsubscribe(kind: RecipientKind, channel: Channel) -> bool:
+    """Every email carries an unsubscribe link; SMS to residents carry an opt-out link (an
+    agency's SMS number is its duty line: it is changed in the catalogue, not opted out)."""
+    return channel is Channel.EMAIL or (channel is Channel.SMS and kind is RecipientKind.RESIDENT)
