@@ -11,7 +11,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from fastapi import APIRouter, Depends, Query, Request, Response, Security
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field, ValidationError
-from starlette.datastructures import UploadFile
+from python_multipart.exceptions import MultipartParseError
 
 from services.routing.domain.assignment import OPEN, Assignment
 from services.routing.domain.jurisdiction import InvalidJurisdiction
@@ -21,6 +21,9 @@ from shared.auth import Principal, TokenCodec, principal_dependency
 from shared.events import CategoryV1, GeoPoint
 from shared.http import ApiError
 from shared.images import PhotoRejected, sanitize
+from shared.uploads import UploadRefused, read_multipart
+
+NOTE_MAX_BYTES = 16 * 1024  # 4000 characters of UTF-8
 
 # ------------------------------------------------------------------ schemas
 
@@ -283,20 +286,42 @@ def build_router(service: RoutingService, codec: TokenCodec, photos: PhotoStore)
         return detail(await service.resolve(p, assignment_id, note, photo_ids), service)
 
     async def _resolve_form(request: Request, assignment_id: str) -> tuple[str, list[str]]:
-        form = await request.form(max_files=settings.photos_max_count, max_fields=10)
-        note = form.get("note")
-        if not isinstance(note, str) or not note.strip() or len(note) > 4000:
+        """Caps are enforced while the body streams in: an oversized photo is refused (413)
+        after its first `PHOTO_MAX_BYTES`, without the rest of the body being read."""
+        try:
+            form = await read_multipart(
+                request,
+                max_files=settings.photos_max_count,
+                max_file_bytes=settings.photo_max_bytes,
+                max_field_bytes=NOTE_MAX_BYTES,
+                max_fields=settings.photos_max_count + 10,
+            )
+        except UploadRefused as exc:
+            if exc.reason == "too_large":
+                raise ApiError(
+                    413,
+                    "payload_too_large",
+                    f"a photo is larger than {settings.photo_max_bytes} bytes",
+                ) from exc
+            if exc.reason == "too_many":
+                raise ApiError(
+                    422, "too_many_photos", f"at most {settings.photos_max_count} photos"
+                ) from exc
+            raise ApiError(422, "validation_error", exc.message) from exc
+        except MultipartParseError as exc:
+            raise ApiError(422, "validation_error", "malformed multipart body") from exc
+        note = form.fields.get("note")
+        if note is None or not note.strip() or len(note) > 4000:
             raise ApiError(422, "validation_error", "note is required (1-4000 characters)")
+        if "photos" in form.fields:
+            raise ApiError(422, "validation_error", "photos must be files")
+        if any(f.field != "photos" for f in form.files):
+            raise ApiError(422, "validation_error", "files are accepted only as `photos`")
         checked: list[tuple[bytes, str]] = []
-        for upload in form.getlist("photos"):
-            if not isinstance(upload, UploadFile):
-                raise ApiError(422, "validation_error", "photos must be files")
-            data = await upload.read(settings.photo_max_bytes + 1)
-            if len(data) > settings.photo_max_bytes:
-                raise ApiError(413, "payload_too_large", "photo larger than the size cap")
+        for upload in form.files:
             try:
                 cleaned = await asyncio.to_thread(
-                    sanitize, data, max_pixels=settings.photo_max_pixels
+                    sanitize, upload.data, max_pixels=settings.photo_max_pixels
                 )
             except PhotoRejected as exc:
                 if exc.reason == "bad_type":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -279,5 +280,67 @@ async def test_undecodable_image_refused(routing: Routing) -> None:
         f"/api/v1/assignments/{a['id']}/resolve",
         data={"note": "done"},
         files=[("photos", ("x.png", io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"\x00" * 32), "image/png"))],
+    )
+    assert r.status_code == 422
+
+
+async def test_oversized_photo_refused_413_before_the_body_is_read_whole(
+    routing: Routing,
+) -> None:
+    a = await _new(routing)
+    cap = routing.settings.photo_max_bytes
+    chunk = 64 * 1024
+    sent = 0
+
+    async def body() -> AsyncIterator[bytes]:
+        nonlocal sent
+        yield (
+            b'--B\r\nContent-Disposition: form-data; name="note"\r\n\r\nfixed\r\n'
+            b'--B\r\nContent-Disposition: form-data; name="photos"; filename="big.png"\r\n'
+            b"Content-Type: image/png\r\n\r\n"
+        )
+        for _ in range(4 * cap // chunk):  # a photo of four times the cap
+            sent += chunk
+            yield b"\x00" * chunk
+        yield b"\r\n--B--\r\n"
+
+    r = await routing.client.post(
+        f"/api/v1/assignments/{a['id']}/resolve",
+        content=body(),
+        headers={
+            **await routing.auth("phu-hoi-ward"),
+            "Content-Type": "multipart/form-data; boundary=B",
+        },
+    )
+    assert (r.status_code, r.json()["error"]["code"]) == (413, "payload_too_large")
+    assert sent <= cap + chunk
+
+
+async def test_more_photos_than_allowed_refused(routing: Routing) -> None:
+    a = await _new(routing)
+    photo = ("photos", ("p.png", PNG, "image/png"))
+    r = await _post(
+        routing,
+        "phu-hoi-ward",
+        f"/api/v1/assignments/{a['id']}/resolve",
+        data={"note": "done"},
+        files=[photo] * (routing.settings.photos_max_count + 1),
+    )
+    assert (r.status_code, r.json()["error"]["code"]) == (422, "too_many_photos")
+    assert (
+        await routing.client.get(
+            f"/api/v1/assignments/{a['id']}", headers=await routing.auth("phu-hoi-ward")
+        )
+    ).json()["status"] == "assigned"
+
+
+async def test_file_under_another_field_name_refused(routing: Routing) -> None:
+    a = await _new(routing)
+    r = await _post(
+        routing,
+        "phu-hoi-ward",
+        f"/api/v1/assignments/{a['id']}/resolve",
+        data={"note": "done"},
+        files=[("photo", ("p.png", PNG, "image/png"))],
     )
     assert r.status_code == 422
