@@ -98,7 +98,12 @@ def build_app(settings: NotifySettings) -> FastAPI:
         store,
         box,
         tokens,
-        HandlerConfig(settings.ioc_agency_id, settings.report_url_template, disabled),
+        HandlerConfig(
+            settings.ioc_agency_id,
+            settings.report_url_template,
+            disabled,
+            settings.catalog_backfill_hours,
+        ),
         worker.wake,
         RecordedCounter(metrics),
     )

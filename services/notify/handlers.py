@@ -7,12 +7,14 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 from typing import Any
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from services.notify.domain.delivery import UnsubscribeTokens, mask
 from services.notify.domain.model import (
+    AgencyContact,
     Audience,
     Channel,
     DeliveryStatus,
@@ -21,6 +23,7 @@ from services.notify.domain.model import (
     ReportView,
 )
 from services.notify.domain.rules import (
+    agency_addresses,
     apply,
     can_unsubscribe,
     dedupe_key,
@@ -34,7 +37,15 @@ from services.notify.domain.rules import (
 from services.notify.metrics import RecordedCounter
 from services.notify.store import Catalog, NotifyStore
 from shared.crypto import PiiBox
-from shared.events import PAYLOADS, CatalogV1, CloudEvent, ReportCreatedV1, Topic, utcnow
+from shared.events import (
+    PAYLOADS,
+    CatalogV1,
+    CloudEvent,
+    ReportCreatedV1,
+    Status,
+    Topic,
+    utcnow,
+)
 from shared.mongo import Document
 
 log = logging.getLogger(__name__)
@@ -51,6 +62,7 @@ class HandlerConfig:
     ioc_agency_id: str
     report_url_template: str
     disabled: dict[Channel, str]  # channel -> why it is off
+    backfill_hours: float = 24.0  # how far back a new catalogue tells agencies it missed
 
 
 def incoming(topic: str, event: CloudEvent) -> Incoming:
@@ -103,7 +115,7 @@ class EventHandlers:
     async def on_catalog(self, event: CloudEvent, session: AsyncClientSession) -> None:
         """Keeps the newest catalogue: agencies' public contacts and category names."""
         catalog = event.payload(CatalogV1)
-        await self.store.save_catalog(
+        newer = await self.store.save_catalog(
             {
                 "version": catalog.version,
                 "agencies": [a.model_dump(mode="json") for a in catalog.agencies],
@@ -111,6 +123,51 @@ class EventHandlers:
             },
             session,
         )
+        if newer and self.config.backfill_hours > 0:
+            outcomes: list[tuple[str, str]] = []
+            await self._backfill(await self.store.catalog(session), session, outcomes)
+            self._settle(event.id, outcomes)
+
+    async def _backfill(
+        self, catalog: Catalog, session: AsyncClientSession, outcomes: list[tuple[str, str]]
+    ) -> None:
+        """Tells agencies of the assignments they could not be told of (no catalogue yet, or no
+        contacts in it) in the last `backfill_hours`, now that the catalogue reaches them.
+
+        Only a report's latest assignment, and only while the report still waits with that
+        agency (`assigned`); the deliveries get the ids the assignment would have given them,
+        so a catalogue arriving again creates nothing more.
+        """
+        since = utcnow() - timedelta(hours=self.config.backfill_hours)
+        settled: list[str] = []
+        for entry in await self.store.unreachable_assignments(since, session):
+            agency = catalog.agencies.get(entry["recipient_id"])
+            addresses = agency_addresses(agency)
+            if not addresses:
+                continue  # still nobody to reach: a later catalogue may
+            settled.append(entry["_id"])
+            view, _ = await self.store.load_view(entry["report_id"], session)
+            latest = await self.store.latest_assignment_entry(entry["report_id"], session)
+            if (
+                latest is None
+                or latest["_id"] != entry["_id"]
+                or view.status is not Status.ASSIGNED
+                or view.agency_id != entry["recipient_id"]
+            ):
+                continue  # re-routed, taken up or finished since: the news is stale
+            audience = Audience(
+                RecipientKind(entry["recipient_kind"]),
+                entry["recipient_id"],
+                entry["language"],
+                addresses,
+            )
+            news = {
+                k: entry[k]
+                for k in ("event_id", "event_type", "dedupe_key", "report_id", "template")
+            }
+            news["context"] = _renamed(entry["context"], agency, catalog, entry["language"])
+            await self._insert(news, audience, list(addresses), session, outcomes)
+        await self.store.mark_reachable(settled, session)
 
     async def on_report_event(
         self, topic: str, event: CloudEvent, session: AsyncClientSession
@@ -186,9 +243,27 @@ class EventHandlers:
     ) -> None:
         """Records the deliveries of one news to one audience; appends (channel, outcome) of
         each newly recorded one to `outcomes` (outcome `recorded` for the log channel)."""
+        news: Document = {
+            "event_id": ev.event_id,
+            "event_type": ev.type,
+            "dedupe_key": dedupe_key(ev),
+            "report_id": ev.report_id,
+            "template": template_name(audience.kind, ev.type),
+            "context": self._context(ev, audience, view, catalog),
+        }
+        await self._insert(news, audience, [Channel.LOG, *audience.addresses], session, outcomes)
+
+    async def _insert(
+        self,
+        news: Document,
+        audience: Audience,
+        channels: list[Channel],
+        session: AsyncClientSession,
+        outcomes: list[tuple[str, str]],
+    ) -> None:
+        """One delivery of `news` (event id and type, dedupe key, report, template, context) to
+        `audience` per channel, unless it exists (same id from the same dedupe key)."""
         now = utcnow()
-        key = dedupe_key(ev)
-        context = self._context(ev, audience, view, catalog)
         # Addresses that can unsubscribe (their messages carry the link); the key is an HMAC.
         keys: dict[Channel, str] = {
             ch: self.tokens.address_key(ch, addr)
@@ -196,39 +271,35 @@ class EventHandlers:
             if can_unsubscribe(audience.kind, ch)
         }
         blocked = await self.store.any_unsubscribed(list(keys.values()), session)
-        for channel in [Channel.LOG, *audience.addresses]:
+        # A staff log entry with nobody to reach: a later catalogue may bring the contacts.
+        unreachable = audience.kind is not RecipientKind.RESIDENT and not audience.addresses
+        for channel in channels:
             address = audience.addresses.get(channel)
-            did = delivery_id(key, audience, channel)
+            did = delivery_id(news["dedupe_key"], audience, channel)
             status, reason = self._initial_status(channel, keys.get(channel), blocked)
             shown = mask(channel, address) if address else _label(audience)
-            inserted = await self.store.record_delivery(
-                {
-                    "_id": did,
-                    "event_id": ev.event_id,
-                    "event_type": ev.type,
-                    "dedupe_key": key,
-                    "report_id": ev.report_id,
-                    "recipient_kind": audience.kind.value,
-                    "recipient_id": audience.recipient_id,
-                    "recipient": shown,
-                    "channel": channel.value,
-                    "address_sealed": self.box.seal(address, aad=did) if address else None,
-                    "address_key": keys.get(channel),
-                    "language": audience.language,
-                    "template": template_name(audience.kind, ev.type),
-                    "context": context,
-                    "status": status.value,
-                    "last_error": reason,
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "lease_until": None,
-                    "owner": None,
-                    "created_at": now,
-                    "sent_at": now if status is DeliveryStatus.SENT else None,
-                },
-                session,
-            )
-            if inserted:
+            doc: Document = {
+                "_id": did,
+                **news,
+                "recipient_kind": audience.kind.value,
+                "recipient_id": audience.recipient_id,
+                "recipient": shown,
+                "channel": channel.value,
+                "address_sealed": self.box.seal(address, aad=did) if address else None,
+                "address_key": keys.get(channel),
+                "language": audience.language,
+                "status": status.value,
+                "last_error": reason,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "lease_until": None,
+                "owner": None,
+                "created_at": now,
+                "sent_at": now if status is DeliveryStatus.SENT else None,
+            }
+            if channel is Channel.LOG and unreachable:
+                doc["no_contact"] = True
+            if await self.store.record_delivery(doc, session):
                 outcome = RECORDED if channel is Channel.LOG else status.value
                 outcomes.append((channel.value, outcome))
 
@@ -250,11 +321,7 @@ class EventHandlers:
         lang = audience.language
         agency_id = ev.agency_id or view.agency_id
         agency = catalog.agencies.get(agency_id or "")
-        agency_name = (
-            ((agency.name.get(lang) or next(iter(agency.name.values()), None)) if agency else None)
-            or ev.details.get("agency_name")
-            or agency_id
-        )
+        agency_name = _agency_name(agency, lang) or ev.details.get("agency_name") or agency_id
         category = ev.details.get("category") or view.category
         names = catalog.categories.get(category or "", {})
         return {
@@ -273,6 +340,24 @@ class EventHandlers:
                 if k in {"note", "reason", "due_at", "duplicate_of", "level", "attempt"}
             },
         }
+
+
+def _agency_name(agency: AgencyContact | None, lang: str) -> str | None:
+    if agency is None:
+        return None
+    return agency.name.get(lang) or next(iter(agency.name.values()), None)
+
+
+def _renamed(
+    context: Document, agency: AgencyContact | None, catalog: Catalog, lang: str
+) -> Document:
+    """A stored context with the agency's and category's names from a newer catalogue."""
+    names = catalog.categories.get(context.get("category") or "", {})
+    return {
+        **context,
+        "agency_name": _agency_name(agency, lang) or context.get("agency_name"),
+        "category_name": names.get(lang) or context.get("category_name"),
+    }
 
 
 def _label(audience: Audience) -> str:

@@ -53,6 +53,13 @@ class NotifySettings(ServiceSettings):
 
     unsubscribe_secret: str = DEV_UNSUBSCRIBE_SECRET
 
+    catalog_backfill_hours: float = Field(
+        default=24.0,
+        ge=0,
+        description="A new catalogue tells agencies of assignments they missed for lack of "
+        "contacts this far back (0: never)",
+    )
+
     delivery_max_attempts: int = Field(default=6, ge=1, le=50)
     delivery_backoff_base_s: float = Field(default=30.0, gt=0)
     delivery_backoff_max_s: float = Field(default=3600.0, gt=0)

@@ -16,7 +16,7 @@ from services.notify.domain.model import (
     ReportView,
     StatusChange,
 )
-from shared.events import Status
+from shared.events import Status, Topic
 from shared.mongo import Document
 
 REPORTS = "reports"
@@ -43,6 +43,7 @@ INDEXES: dict[str, Sequence[IndexModel]] = {
         IndexModel([("status", ASCENDING), ("next_attempt_at", ASCENDING)], name="due"),
         IndexModel([("report_id", ASCENDING), ("created_at", ASCENDING)], name="by_report"),
         IndexModel([("created_at", DESCENDING)], name="by_created"),
+        IndexModel([("no_contact", ASCENDING), ("created_at", ASCENDING)], name="unreachable"),
     ],
 }
 
@@ -180,6 +181,46 @@ class NotifyStore:
             {"_id": doc["_id"]}, {"$setOnInsert": doc}, upsert=True, session=session
         )
         return res.upserted_id is not None
+
+    async def unreachable_assignments(
+        self, since: datetime, session: AsyncClientSession, limit: int = 5000
+    ) -> list[Document]:
+        """Log entries of assignments since `since` whose agency had no contact to reach."""
+        cursor = (
+            self.db[DELIVERIES]
+            .find(
+                {
+                    "no_contact": True,
+                    "created_at": {"$gte": since},
+                    "event_type": Topic.REPORT_ASSIGNED.value,
+                },
+                session=session,
+            )
+            .sort("created_at", ASCENDING)
+            .limit(limit)
+        )
+        return [d async for d in cursor]
+
+    async def latest_assignment_entry(
+        self, report_id: str, session: AsyncClientSession
+    ) -> Document | None:
+        """The log entry of the report's latest assignment as told to its agency (or IOC)."""
+        return await self.db[DELIVERIES].find_one(
+            {
+                "report_id": report_id,
+                "event_type": Topic.REPORT_ASSIGNED.value,
+                "channel": "log",
+                "recipient_kind": {"$ne": "resident"},
+            },
+            sort=[("created_at", DESCENDING), ("_id", DESCENDING)],
+            session=session,
+        )
+
+    async def mark_reachable(self, ids: list[str], session: AsyncClientSession) -> None:
+        if ids:
+            await self.db[DELIVERIES].update_many(
+                {"_id": {"$in": ids}}, {"$unset": {"no_contact": ""}}, session=session
+            )
 
     async def list_deliveries(self, filters: Document, limit: int, offset: int) -> list[Document]:
         cursor = (

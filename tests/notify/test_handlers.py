@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,11 +15,11 @@ from services.notify.handlers import EventHandlers, HandlerConfig
 from services.notify.settings import NotifySettings
 from services.notify.store import DELIVERIES, INDEXES, NotifyStore
 from shared.crypto import PiiBox
-from shared.events import CloudEvent
+from shared.events import AgencyRefV1, CloudEvent, utcnow
 from shared.mongo import ensure_indexes, in_transaction, make_client
 from shared.settings import DEV_PII_KEY
 from tests.conftest import Infra
-from tests.notify.harness import assigned, created
+from tests.notify.harness import assigned, catalog, created, resolved
 from tests.support import unique
 
 
@@ -42,6 +43,12 @@ class Harness:
     async def handle(self, event: CloudEvent) -> None:
         async def work(session: Any) -> None:
             await self.handlers.on_report_event(event.type, event, session)
+
+        await in_transaction(self.client, work)
+
+    async def catalog(self, event: CloudEvent) -> None:
+        async def work(session: Any) -> None:
+            await self.handlers.on_catalog(event, session)
 
         await in_transaction(self.client, work)
 
@@ -97,3 +104,53 @@ async def test_address_is_sealed_at_rest(harness: Harness) -> None:
 async def test_pending_delivery_wakes_the_worker(harness: Harness) -> None:
     await harness.handle(created(unique("r-"), {"phone": "+84901112233"}))
     assert harness.woken == 1
+
+
+PARKS = AgencyRefV1(
+    id="parks",
+    name={"vi": "Công viên cây xanh", "en": "Parks"},
+    kind="department",
+    contacts={"webhook_url": "http://hooks.example/parks", "email": "desk@parks.example"},
+)
+
+
+async def test_catalogue_arriving_late_tells_the_agency_of_its_assignment_once(
+    harness: Harness,
+) -> None:
+    report = unique("r-")
+    await harness.handle(assigned(report, "parks"))  # no catalogue stored yet
+    [log_entry] = await harness.deliveries(report_id=report, recipient_kind="agency")
+    await harness.catalog(catalog([PARKS], version=1))
+    await harness.catalog(catalog([PARKS], version=2))  # republished: nothing more
+    entries = await harness.deliveries(report_id=report, recipient_kind="agency")
+    by_channel = {d["channel"]: d for d in entries}
+    assert sorted(d["channel"] for d in entries) == ["email", "log", "webhook"]
+    webhook = by_channel["webhook"]
+    assert (webhook["status"], webhook["dedupe_key"]) == ("pending", log_entry["dedupe_key"])
+    assert webhook["context"]["agency_name"] == "Công viên cây xanh"
+    assert by_channel["email"]["status"] == "skipped"  # email is off in this harness
+    assert harness.woken == 1
+
+
+async def test_catalogue_does_not_tell_an_agency_of_a_report_that_moved_on(
+    harness: Harness,
+) -> None:
+    report = unique("r-")
+    await harness.handle(assigned(report, "parks"))
+    await harness.handle(resolved(report, "parks"))
+    await harness.catalog(catalog([PARKS], version=1))
+    entries = await harness.deliveries(report_id=report, recipient_kind="agency")
+    assert [d["channel"] for d in entries] == ["log"]
+
+
+async def test_catalogue_does_not_reach_back_beyond_the_backfill_window(
+    harness: Harness,
+) -> None:
+    report = unique("r-")
+    await harness.handle(assigned(report, "parks"))
+    await harness.db[DELIVERIES].update_many(
+        {"report_id": report}, {"$set": {"created_at": utcnow() - timedelta(hours=25)}}
+    )
+    await harness.catalog(catalog([PARKS], version=1))
+    entries = await harness.deliveries(report_id=report, recipient_kind="agency")
+    assert [d["channel"] for d in entries] == ["log"]
