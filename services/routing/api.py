@@ -188,18 +188,15 @@ def build_router(service: RoutingService, codec: TokenCodec, photos: PhotoStore)
         if not p.has("operator"):
             agency_id = p.agency_id or "-"
         statuses = [s for v in status or [] for s in v.split(",") if s]
-        if overdue:
-            statuses = [s for s in (statuses or [o.value for o in OPEN]) if s in OPEN]
         found = await service.store.query(
             agency_id=agency_id,
             statuses=statuses or None,
             category=category,
             report_id=report_id,
             limit=limit,
+            overdue=overdue,
+            now=now_ms(),
         )
-        if overdue is not None:
-            now = now_ms()
-            found = [a for a in found if a.overdue(now) == overdue]
         return Items(items=[summary(a, service) for a in sort_queue(found)])
 
     @r.get("/triage", response_model=Items[AssignmentOut], tags=["operator"])

@@ -25,3 +25,8 @@ class RoutingMetrics:
         self.escalations = Counter(
             "routing_escalations_total", "Deadline breaches escalated", registry=registry
         )
+        self.unknown_reopens = Counter(
+            "routing_unknown_reopen",
+            "report.reopened events for a report routing never saw (ignored)",
+            registry=registry,
+        )

@@ -258,7 +258,14 @@ class RoutingService:
         await self._wait_seeded()
         found = await self.store.by_report(reopened.report_id, session)
         if found is None:
-            log.warning("reopen of a report routing never saw; ignored")
+            # Nothing to route again (e.g. intake's created event predates routing's data).
+            # The report id is not personal data; the reporter's contact never reaches here.
+            log.warning(
+                "report.reopened for report %s which routing never saw; ignored",
+                reopened.report_id,
+                extra={"report_id": reopened.report_id, "event_id": event.id},
+            )
+            self.metrics.unknown_reopens.inc()
             return
         a, rev = found
         if event.sequence <= a.intake_seq or a.is_open():

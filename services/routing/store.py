@@ -163,7 +163,11 @@ class RoutingStore:
         category: str | None,
         report_id: str | None,
         limit: int,
+        overdue: bool | None = None,
+        now: datetime | None = None,
     ) -> list[Assignment]:
+        """Filters in the query, before the limit. `overdue` (with `now`): open and past due
+        (true), or not (false), as `Assignment.overdue`."""
         flt: dict[str, Any] = {}
         if agency_id is not None:
             flt["agency_id"] = agency_id
@@ -173,6 +177,12 @@ class RoutingStore:
             flt["category"] = category
         if report_id:
             flt["report_id"] = report_id
+        if overdue is not None:
+            if now is None:
+                raise ValueError("the overdue filter needs `now`")
+            late = {"status": {"$in": OPEN_VALUES}, "due_at": {"$lt": now}}
+            not_late = {"$or": [{"status": {"$nin": OPEN_VALUES}}, {"due_at": {"$gte": now}}]}
+            flt = {"$and": [flt, late if overdue else not_late]}
         cursor = self.assignments.find(flt).sort("due_at", ASCENDING).limit(limit)
         return [from_doc(d)[0] async for d in cursor]
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
+import pytest
+
 from shared.events import CloudEvent, ReportReopenedV1, Topic, utcnow
 from tests.routing.conftest import HANOI, PHU_HOI, Routing
-from tests.support import eventually
+from tests.support import eventually, unique
 
 
 async def test_ward_rule_sends_report_to_the_ward(routing: Routing) -> None:
@@ -126,3 +129,34 @@ async def test_stale_reopen_is_recorded_but_not_applied(routing: Routing) -> Non
 
     body = await eventually(ignored, what="stale reopen recorded")
     assert (body["status"], body["attempt"]) == ("resolved", 1)
+
+
+def _unknown_reopens(routing: Routing) -> float:
+    registry = routing.app.state.runtime.metrics.registry
+    return float(registry.get_sample_value("routing_unknown_reopen_total") or 0.0)
+
+
+async def test_reopen_of_unknown_report_is_logged_and_counted(
+    routing: Routing, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="services.routing.service")
+    before = _unknown_reopens(routing)
+    report_id = unique("never-seen-")
+    await routing.send(
+        CloudEvent(
+            source="/fieldreports/intake",
+            type=Topic.REPORT_REOPENED,
+            subject=report_id,
+            sequence=2,
+            data=ReportReopenedV1(report_id=report_id, reason="x", at=utcnow()).model_dump(
+                mode="json"
+            ),
+        )
+    )
+
+    async def counted() -> bool:
+        return _unknown_reopens(routing) > before
+
+    await eventually(counted, what="unknown reopen counted")
+    assert any(report_id in r.getMessage() for r in caplog.records)
+    assert routing.events.of(Topic.REPORT_ASSIGNED, report_id) == []

@@ -15,6 +15,7 @@ from services.routing.service import now_ms
 from shared.events import Topic, utcnow
 from shared.settings import DEV_JWT_SECRET
 from tests.routing.conftest import HANOI, PHU_HOI, VINH_NINH, Routing, bearer
+from tests.support import unique
 
 
 def _png() -> bytes:
@@ -344,3 +345,16 @@ async def test_file_under_another_field_name_refused(routing: Routing) -> None:
         files=[("photo", ("p.png", PNG, "image/png"))],
     )
     assert r.status_code == 422
+
+
+async def test_not_overdue_filter_applies_before_the_limit(routing: Routing) -> None:
+    category = unique("cat-")  # unknown: goes to the IOC, alone in its category
+    late = await _new(routing, category=category, point=HANOI)
+    timely = await _new(routing, category=category, point=HANOI)
+    await _make_overdue(routing, late["id"])  # sorted first by due time
+    r = await routing.client.get(
+        "/api/v1/assignments",
+        params={"overdue": "false", "category": category, "limit": 1},
+        headers=await routing.auth("operator"),
+    )
+    assert [i["id"] for i in r.json()["items"]] == [timely["id"]]
