@@ -358,3 +358,16 @@ async def test_not_overdue_filter_applies_before_the_limit(routing: Routing) -> 
         headers=await routing.auth("operator"),
     )
     assert [i["id"] for i in r.json()["items"]] == [timely["id"]]
+
+
+async def test_malformed_multipart_refused_422(routing: Routing) -> None:
+    a = await _new(routing)
+    r = await routing.client.post(
+        f"/api/v1/assignments/{a['id']}/resolve",
+        content=b"--X\r\nnot a part",
+        headers={
+            **await routing.auth("phu-hoi-ward"),
+            "Content-Type": "multipart/form-data; boundary=B",
+        },
+    )
+    assert (r.status_code, r.json()["error"]["code"]) == (422, "validation_error")
