@@ -8,11 +8,12 @@ import asyncio
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from fastapi import APIRouter, Depends, Query, Request, Response, Security
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, Security
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field, ValidationError
 from python_multipart.exceptions import MultipartParseError
 
+from services.routing.auth import AccountRefused
 from services.routing.domain.assignment import OPEN, Assignment
 from services.routing.domain.jurisdiction import InvalidJurisdiction
 from services.routing.photos import PhotoStore
@@ -95,6 +96,19 @@ class ResolveIn(BaseModel):
 
 class DuplicateIn(BaseModel):
     duplicate_of: str = Field(min_length=1, max_length=100, description="The original report id")
+
+
+class AccountIn(BaseModel):
+    password: str = Field(min_length=1, max_length=256, description="At least 12 characters")
+    scopes: list[str] = Field(min_length=1, description="staff (with agency_id), operator, admin")
+    agency_id: str | None = Field(default=None, description="Required for staff accounts")
+
+
+class AccountOut(BaseModel):
+    username: str
+    scopes: list[str]
+    agency_id: str | None
+    demo: bool
 
 
 class DismissIn(BaseModel):
@@ -384,5 +398,41 @@ def build_router(service: RoutingService, codec: TokenCodec, photos: PhotoStore)
                 422, "invalid_jurisdiction", "jurisdiction is invalid", details=exc.errors
             ) from exc
         return applied.model_dump(mode="json")
+
+    @r.get("/admin/accounts", response_model=Items[AccountOut], tags=["admin"])
+    async def list_accounts(p: Admin) -> Items[AccountOut]:
+        """Every login (never its password hash); demo ones are refused in production."""
+        docs = await service.store.accounts()
+        return Items(
+            items=[
+                AccountOut(
+                    username=d["_id"],
+                    scopes=d["scopes"],
+                    agency_id=d.get("agency_id"),
+                    demo=bool(d.get("demo")),
+                )
+                for d in docs
+            ]
+        )
+
+    @r.put("/admin/accounts/{username}", status_code=204, tags=["admin"])
+    async def put_account(
+        p: Admin,
+        username: Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9._-]{1,63}$")],
+        body: AccountIn,
+    ) -> Response:
+        """Create a login or replace its password, scopes and agency."""
+        try:
+            await service.put_account(username, body.password, body.scopes, body.agency_id)
+        except AccountRefused as exc:
+            raise ApiError(422, "invalid_account", str(exc)) from exc
+        return Response(status_code=204)
+
+    @r.delete("/admin/accounts/{username}", status_code=204, tags=["admin"])
+    async def delete_account(p: Admin, username: str) -> Response:
+        """Remove a login; tokens already issued stay valid until they expire (JWT_TTL_S)."""
+        if not await service.store.delete_account(username):
+            raise ApiError(404, "not_found", f"no account {username!r}")
+        return Response(status_code=204)
 
     return r

@@ -83,8 +83,12 @@ def build_app(settings: RoutingSettings) -> FastAPI:
         AuthConfig(secret=settings.jwt_secret, ttl=timedelta(seconds=settings.jwt_ttl_s))
     )
 
-    runtime.consumer.subscribe(Topic.REPORT_CREATED, created_handler(service))
-    runtime.consumer.subscribe(Topic.REPORT_REOPENED, reopened_handler(service))
+    runtime.consumer.subscribe_many(
+        {
+            Topic.REPORT_CREATED: created_handler(service),
+            Topic.REPORT_REOPENED: reopened_handler(service),
+        }
+    )
     runtime.documents_publishing(*PRODUCED)
     runtime.add_loop(startup_loop(service))
     runtime.add_loop(deadline_loop(service, settings.deadline_check_interval_s))

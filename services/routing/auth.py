@@ -9,7 +9,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from services.routing.domain.jurisdiction import Jurisdiction
 from services.routing.store import RoutingStore
-from shared.auth import Principal
+from shared.auth import SCOPES, Principal
 from shared.mongo import Document
 
 DEMO_PASSWORD = "demo"
@@ -51,6 +51,31 @@ class Accounts:
                 doc = await asyncio.to_thread(_account, username, scopes, agency)
                 await self.store.add_account_if_absent(doc)
 
+    async def put(
+        self,
+        username: str,
+        password: str,
+        scopes: list[str],
+        agency_id: str | None,
+        agencies: set[str],
+    ) -> None:
+        """Creates or replaces a real account (argon2 hash); raises `AccountRefused`."""
+        check_account(username, password, scopes, agency_id, agencies)
+        digest = await asyncio.to_thread(_hasher.hash, password)
+        await self.store.put_account(
+            {
+                "_id": username,
+                "password_hash": digest,
+                "scopes": scopes,
+                "agency_id": agency_id,
+                "demo": False,
+            }
+        )
+
+    async def bootstrap_admin(self, username: str, password: str) -> None:
+        """The deployment's first admin, from the environment; its password is reset each start."""
+        await self.put(username, password, ["admin", "operator"], None, set())
+
     async def authenticate(self, username: str, password: str) -> Principal | None:
         doc = await self.store.account(username)
         stored = doc["password_hash"] if doc else _DUMMY_HASH
@@ -61,3 +86,26 @@ class Accounts:
         if doc is None or (doc.get("demo") and not self.demo_logins):
             return None  # demo accounts are refused outside development
         return Principal(sub=doc["_id"], scopes=list(doc["scopes"]), agency_id=doc.get("agency_id"))
+
+
+MIN_PASSWORD = 12
+
+
+class AccountRefused(ValueError):
+    pass
+
+
+def check_account(
+    username: str, password: str, scopes: list[str], agency_id: str | None, agencies: set[str]
+) -> None:
+    """The rules of a real (non-demo) account; raises `AccountRefused` with the reason."""
+    if len(password) < MIN_PASSWORD:
+        raise AccountRefused(f"password must have at least {MIN_PASSWORD} characters")
+    if not scopes or not set(scopes) <= set(SCOPES):
+        raise AccountRefused(f"scopes must be a non-empty subset of {sorted(SCOPES)}")
+    if "staff" in scopes and agency_id not in agencies:
+        raise AccountRefused("a staff account needs the id of an existing agency")
+    if "staff" not in scopes and agency_id is not None:
+        raise AccountRefused("only staff accounts are bound to an agency")
+    if username in {OPERATOR, ADMIN} | agencies and "staff" in scopes and username != agency_id:
+        raise AccountRefused("that username is reserved")

@@ -118,7 +118,19 @@ class RoutingService:
         self.seeded.set()
         self.rt.outbox.poke()
         await self.accounts.seed_demo(applied)
+        admin_password = self.settings.bootstrap_admin_password
+        if admin_password is not None:
+            await self.accounts.bootstrap_admin(
+                self.settings.bootstrap_admin_username, admin_password.get_secret_value()
+            )
         return applied
+
+    async def put_account(
+        self, username: str, password: str, scopes: list[str], agency_id: str | None
+    ) -> None:
+        """Admin: create or replace a real login; staff accounts must name an existing agency."""
+        agencies = {a.id for a in (await self.jurisdiction()).agencies}
+        await self.accounts.put(username, password, scopes, agency_id, agencies)
 
     async def replace_jurisdiction(self, document: dict[str, Any], actor: Actor) -> Jurisdiction:
         """Admin change: validate the whole document, bump the version, apply, republish."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from shared.settings import DEV_JWT_SECRET, ServiceSettings
 
@@ -32,6 +32,12 @@ class RoutingSettings(ServiceSettings):
     )
     public_base_url: str = Field(
         default="http://127.0.0.1:8002", description="Base of the photo URLs put in events"
+    )
+    bootstrap_admin_username: str = Field(default="admin", min_length=1, max_length=64)
+    bootstrap_admin_password: SecretStr | None = Field(
+        default=None,
+        description="When set, this admin account (scopes admin + operator) is created or its "
+        "password reset at start: how the first real login of a deployment is made",
     )
 
     @property

@@ -214,5 +214,14 @@ class RoutingStore:
     async def add_account_if_absent(self, doc: Document) -> None:
         await self.db[ACCOUNTS].update_one({"_id": doc["_id"]}, {"$setOnInsert": doc}, upsert=True)
 
+    async def put_account(self, doc: Document) -> None:
+        await self.db[ACCOUNTS].replace_one({"_id": doc["_id"]}, doc, upsert=True)
+
+    async def delete_account(self, username: str) -> bool:
+        return (await self.db[ACCOUNTS].delete_one({"_id": username})).deleted_count == 1
+
+    async def accounts(self) -> list[Document]:
+        return [d async for d in self.db[ACCOUNTS].find({}, {"password_hash": 0}).sort("_id", 1)]
+
     async def account_ids(self) -> set[str]:
         return {d["_id"] async for d in self.db[ACCOUNTS].find({}, {"_id": 1})}
