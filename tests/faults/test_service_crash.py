@@ -1,0 +1,46 @@
+"""Routing is SIGKILLed while it routes a stream of reports: after a restart every report is
+assigned, and nothing is assigned or announced twice."""
+
+from __future__ import annotations
+
+import httpx
+from pymongo import AsyncMongoClient
+
+from tests.faults.harness import (
+    Document,
+    Launcher,
+    all_assigned,
+    assigned_entries,
+    assignments_per_report,
+    catalogue_reached,
+    outbox_events_per_report,
+    post_reports,
+)
+from tests.support import eventually
+
+N = 30
+
+
+async def test_routing_killed_mid_stream_loses_nothing_and_doubles_nothing(
+    launcher: Launcher, http: httpx.AsyncClient, mongo: AsyncMongoClient[Document]
+) -> None:
+    intake, routing = launcher.service("intake"), launcher.service("routing")
+    await launcher.start(http, routing, intake)
+    await catalogue_reached(http, intake)
+
+    reports = await post_reports(http, intake, N)
+
+    async def some_routed() -> int:
+        return len(await assignments_per_report(mongo, routing.db))
+
+    routed_before_kill = await eventually(some_routed, interval=0.02, what="routing under way")
+    routing.kill()
+    routing.start()
+
+    await all_assigned(http, intake, reports, timeout=90)
+    ids = {p.id for p in reports}
+    assert await assignments_per_report(mongo, routing.db) == dict.fromkeys(ids, 1)
+    announced = await outbox_events_per_report(mongo, routing.db, "report.assigned")
+    assert announced == dict.fromkeys(ids, 1)
+    assert [await assigned_entries(http, intake, p) for p in reports] == [1] * N
+    assert routed_before_kill < N, "routing finished before the kill: nothing was in flight"
