@@ -67,6 +67,7 @@ class EventConsumer:
         topic_prefix: str = "",
         max_attempts: int = 3,
         retry_backoff_s: float = 0.2,
+        after_commit: Callable[[], None] = lambda: None,
     ) -> None:
         self.broker = broker
         self.client = client
@@ -76,6 +77,7 @@ class EventConsumer:
         self.prefix = topic_prefix
         self.max_attempts = max_attempts
         self.retry_backoff_s = retry_backoff_s
+        self.after_commit = after_commit
         self._handlers: dict[str, Handler] = {}
         self._subscribers: dict[str, Any] = {}
 
@@ -215,6 +217,7 @@ class EventConsumer:
 
         async with self.client.start_session() as session:
             await session.with_transaction(work)
+        self.after_commit()  # e.g. wake the outbox relay for the events the handler wrote
 
     async def _dead_letter(
         self,

@@ -37,14 +37,25 @@ def make_broker(settings: ServiceSettings, metrics: ServiceMetrics) -> KafkaBrok
 
 
 async def connect_until_up(
-    broker: KafkaBroker, ready: asyncio.Event, *, first_delay: float = 0.5, max_delay: float = 10.0
+    broker: KafkaBroker,
+    connected: asyncio.Event,
+    ready: asyncio.Event,
+    *,
+    first_delay: float = 0.5,
+    max_delay: float = 10.0,
 ) -> None:
-    """Starts the broker, retrying with backoff while Kafka is unreachable."""
+    """Connects the producer (`connected`: publishing works), then starts the subscribers
+    (`ready`), retrying with backoff while Kafka is unreachable. Joining a consumer group can
+    take many seconds (after a crash, until the dead member's session expires): the outbox
+    does not wait for it."""
     delay = first_delay
     while True:
         try:
+            await broker.connect()
+            connected.set()
             await broker.start()
         except Exception as exc:
+            connected.clear()
             log.warning("kafka not reachable, retrying in %.1fs: %s", delay, exc)
             try:
                 await broker.stop()

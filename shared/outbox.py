@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 OUTBOX = "outbox"
 SEQUENCES = "sequences"
 SENT_RETENTION = timedelta(days=7)
+# Short: a failed publish costs little, and events wait no longer than this once Kafka is back.
+MAX_BACKOFF_S = 5.0
 
 OUTBOX_INDEXES = {
     OUTBOX: [
@@ -212,7 +214,7 @@ class OutboxRelay:
                 backoff = self.poll_interval
             except Exception as exc:
                 log.warning("outbox relay: %s", exc)
-                backoff = min(backoff * 2, 30.0)
+                backoff = min(backoff * 2, MAX_BACKOFF_S)
             await self._sleep(backoff, stop)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.flush_once(), timeout=5)

@@ -57,12 +57,14 @@ class Runtime:
             topic_prefix=settings.kafka_topic_prefix,
             max_attempts=settings.consumer_max_attempts,
             retry_backoff_s=settings.consumer_retry_backoff_s,
+            after_commit=self.outbox.poke,
         )
         self.indexes = {**OUTBOX_INDEXES, **INBOX_INDEXES, **indexes}
+        self.kafka_connected = asyncio.Event()
         self.kafka_ready = asyncio.Event()
         self.db_ready = asyncio.Event()
         self.stopping = asyncio.Event()
-        self._loops: list[Loop] = [self.relay.run, self.consumer.lag_loop]
+        self._loops: list[Loop] = [self._relay, self.consumer.lag_loop]
         self._tasks: list[asyncio.Task[Any]] = []
 
     def documents_publishing(self, *topics: str) -> None:
@@ -81,7 +83,7 @@ class Runtime:
         self._loops.append(loop)
 
     async def _publish(self, topic: str, key: str, body: bytes, headers: dict[str, str]) -> None:
-        if not self.kafka_ready.is_set():
+        if not self.kafka_connected.is_set():
             raise ConnectionError("kafka not connected yet")
         await self.broker.publish(body, topic, key=key.encode(), headers=headers)
 
@@ -98,6 +100,16 @@ class Runtime:
             self.db_ready.set()
             return
 
+    async def _relay(self, stop: asyncio.Event) -> None:
+        """The outbox relay, once the producer is connected (waiting is not a failure)."""
+        connected = asyncio.ensure_future(self.kafka_connected.wait())
+        stopped = asyncio.ensure_future(stop.wait())
+        await asyncio.wait([connected, stopped], return_when=asyncio.FIRST_COMPLETED)
+        connected.cancel()
+        stopped.cancel()
+        if self.kafka_connected.is_set():
+            await self.relay.run(stop)
+
     async def _after_db(self, loop: Loop) -> None:
         await self.db_ready.wait()
         await loop(self.stopping)
@@ -106,7 +118,8 @@ class Runtime:
         self._tasks.append(asyncio.create_task(self._prepare_db(), name="prepare-db"))
         self._tasks.append(
             asyncio.create_task(
-                connect_until_up(self.broker, self.kafka_ready), name="kafka-connect"
+                connect_until_up(self.broker, self.kafka_connected, self.kafka_ready),
+                name="kafka-connect",
             )
         )
         for loop in self._loops:
