@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from services.analytics.domain import stats
 from services.analytics.domain.catalog import LANGUAGES
-from services.analytics.domain.stats import SCOREBOARD_COLUMNS, Filters
+from services.analytics.domain.stats import SCOREBOARD_COLUMNS, Filters, SortColumn
 from services.analytics.projection import Statistics
 from services.analytics.settings import AnalyticsSettings
 from shared.http import ApiError
@@ -21,19 +21,6 @@ from shared.http import ApiError
 STATIC = Path(__file__).parent / "static"
 
 Format = Literal["json", "csv"]
-SortColumn = Literal[
-    "agency_id",
-    "agency_name",
-    "received",
-    "resolved",
-    "resolved_on_time_pct",
-    "median_time_to_resolve_s",
-    "p90_time_to_resolve_s",
-    "backlog",
-    "overdue_now",
-    "mean_rating",
-]
-assert set(SortColumn.__args__) == set(SCOREBOARD_COLUMNS)  # type: ignore[attr-defined]
 
 CATEGORY_COLUMNS = (
     "category",

@@ -15,7 +15,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from services.analytics.domain.facts import week_start
 
@@ -79,7 +79,7 @@ def rounded(value: float | None, digits: int = 1) -> float | None:
     return None if value is None else round(value, digits)
 
 
-SCOREBOARD_COLUMNS = (
+SortColumn = Literal[
     "agency_id",
     "agency_name",
     "received",
@@ -90,7 +90,8 @@ SCOREBOARD_COLUMNS = (
     "backlog",
     "overdue_now",
     "mean_rating",
-)
+]
+SCOREBOARD_COLUMNS: tuple[str, ...] = get_args(SortColumn)
 
 
 def scoreboard_row(group: Mapping[str, Any], name: str) -> dict[str, Any]:
