@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
@@ -49,6 +49,14 @@ INBOX_INDEXES = {
 Handler = Callable[[CloudEvent, AsyncClientSession], Awaitable[None]]
 
 
+class GroupTimeouts(NamedTuple):
+    """Consumer-group timing: how soon a dead replica's partitions move to its peers."""
+
+    session_ms: int = 10_000
+    heartbeat_ms: int = 3_000
+    max_poll_interval_ms: int = 30_000
+
+
 class _Duplicate(Exception):
     pass
 
@@ -68,6 +76,7 @@ class EventConsumer:
         max_attempts: int = 3,
         retry_backoff_s: float = 0.2,
         after_commit: Callable[[], None] = lambda: None,
+        group_timeouts: GroupTimeouts | None = None,
     ) -> None:
         self.broker = broker
         self.client = client
@@ -78,6 +87,7 @@ class EventConsumer:
         self.max_attempts = max_attempts
         self.retry_backoff_s = retry_backoff_s
         self.after_commit = after_commit
+        self.group_timeouts = group_timeouts or GroupTimeouts()
         self._handlers: dict[str, Handler] = {}
         self._subscribers: dict[str, Any] = {}
 
@@ -103,6 +113,9 @@ class EventConsumer:
             group_id=self.group_id,
             ack_policy=AckPolicy.NACK_ON_ERROR,
             auto_offset_reset="earliest",
+            session_timeout_ms=self.group_timeouts.session_ms,
+            heartbeat_interval_ms=self.group_timeouts.heartbeat_ms,
+            max_poll_interval_ms=self.group_timeouts.max_poll_interval_ms,
             title=title or f"{self.group_id}:{'+'.join(handlers)}",
             description="; ".join(f"{t}: {h.__doc__ or ''}" for t, h in handlers.items()),
         )

@@ -10,7 +10,7 @@ from typing import Any
 
 from pymongo import IndexModel
 
-from shared.consumer import INBOX_INDEXES, EventConsumer
+from shared.consumer import INBOX_INDEXES, EventConsumer, GroupTimeouts
 from shared.events import PAYLOADS, CloudEvent
 from shared.kafka import connect_until_up, make_broker
 from shared.metrics import ServiceMetrics
@@ -58,6 +58,11 @@ class Runtime:
             max_attempts=settings.consumer_max_attempts,
             retry_backoff_s=settings.consumer_retry_backoff_s,
             after_commit=self.outbox.poke,
+            group_timeouts=GroupTimeouts(
+                settings.kafka_session_timeout_ms,
+                settings.kafka_heartbeat_interval_ms,
+                settings.kafka_max_poll_interval_ms,
+            ),
         )
         self.indexes = {**OUTBOX_INDEXES, **INBOX_INDEXES, **indexes}
         self.kafka_connected = asyncio.Event()

@@ -40,6 +40,14 @@ class ServiceSettings(BaseSettings):
         default=None, description="Consumer group; `<topic prefix><service name>` if unset"
     )
 
+    # How fast a group notices a crashed replica and hands its partitions to the others.
+    kafka_session_timeout_ms: int = Field(default=10_000, ge=1000)
+    kafka_heartbeat_interval_ms: int = Field(default=3_000, ge=100)
+    # Also the group's rebalance timeout: with aiokafka's 300 s, a restarted replica of a crashed
+    # one waited about a minute on the embedded broker before consuming again; 30 s is ample
+    # for handlers that take milliseconds (tests/faults/test_service_crash.py measures it).
+    kafka_max_poll_interval_ms: int = Field(default=30_000, ge=1000)
+
     mongodb_uri: str = "mongodb://127.0.0.1:27017/?directConnection=true"
     mongodb_db: str | None = Field(
         default=None, description="Database name; `fieldreports_<service>`"
