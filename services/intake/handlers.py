@@ -27,10 +27,10 @@ class Handlers:
             log.warning("lifecycle event for an unknown report ignored")
             return
         fact = fact_from_event(event)
-        changes, applied = project(view, fact, utcnow())
-        await self.store.update(
-            event.subject, changes, session, timeline=[timeline_entry(fact, applied=applied)]
-        )
+        now = utcnow()
+        changes, applied = project(view, fact, now)
+        entry = timeline_entry(fact, applied=applied, recorded_at=now)
+        await self.store.update(event.subject, changes, session, timeline=[entry])
 
     async def on_catalog(self, event: CloudEvent, session: AsyncClientSession) -> None:
         """Keeps intake's copy of the category catalogue (newest version wins)."""

@@ -481,4 +481,5 @@ def _own_entry(
         "agency_id": None,
         "agency_name": None,
         "note": note,
+        "recorded_at": at,
     }

@@ -52,6 +52,9 @@ class IntakeSettings(ServiceSettings):
         default=DEV_OPEN311_KEY, description="Comma-separated keys accepted on Open311 POST"
     )
     open311_max_page_size: int = Field(default=200, ge=1, le=1000)
+    open311_max_updates: int = Field(
+        default=1000, ge=1, le=10000, description="Most updates in one servicerequestupdates answer"
+    )
 
     @property
     def open311_keys(self) -> frozenset[str]:

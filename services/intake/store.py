@@ -37,6 +37,9 @@ def indexes(idempotency_ttl_s: int) -> dict[str, Sequence[IndexModel]]:
             IndexModel([("agency_id", ASCENDING), ("created_at", DESCENDING)], name="by_agency"),
             IndexModel([("status", ASCENDING), ("announced_at", ASCENDING)], name="reconcile"),
             IndexModel([("status", ASCENDING), ("resolved_at", ASCENDING)], name="autoclose"),
+            # Open311 servicerequestupdates: timeline entries by the time intake stored them
+            IndexModel([("timeline.recorded_at", ASCENDING)], name="updates"),
+            IndexModel([("timeline.at", ASCENDING)], name="updates_legacy"),
         ],
         IDEMPOTENCY: [
             IndexModel("created_at", name="idempotency_ttl", expireAfterSeconds=idempotency_ttl_s)
@@ -163,6 +166,19 @@ class Store:
             [("created_at", DESCENDING), ("_id", DESCENDING)]
         )
         return [d async for d in cursor.skip(skip).limit(limit)]
+
+    async def with_timeline_in(self, start: datetime, end: datetime, limit: int) -> list[Document]:
+        """Reports with a timeline entry stored within [start, end] (entries older than
+        `recorded_at`: by their event time); only their id and timeline."""
+        window = {"$gte": start, "$lte": end}
+        query = {
+            "$or": [
+                {"timeline": {"$elemMatch": {"recorded_at": window}}},
+                {"timeline": {"$elemMatch": {"recorded_at": None, "at": window}}},
+            ]
+        }
+        cursor = self.reports.find(query, {"_id": 1, "timeline": 1}).sort("_id", ASCENDING)
+        return [d async for d in cursor.limit(limit)]
 
     async def stale_received(self, before: datetime, limit: int = 100) -> list[Document]:
         query = {"status": "received", "announced_at": {"$lte": before}}

@@ -56,6 +56,7 @@ class Fact:
     due_at: datetime | None = None
     note: str | None = None
     escalated: bool = False
+    photo_urls: tuple[str, ...] = ()
 
 
 def source_key(source: str) -> str:
@@ -86,7 +87,13 @@ def fact_from_event(event: CloudEvent) -> Fact:
         return Fact(**base, at=c.at, agency_id=c.agency_id, note=c.note)
     if t == Topic.REPORT_RESOLVED:
         r = event.payload(ReportResolvedV1)
-        return Fact(**base, at=r.resolved_at, agency_id=r.agency_id, note=r.note)
+        return Fact(
+            **base,
+            at=r.resolved_at,
+            agency_id=r.agency_id,
+            note=r.note,
+            photo_urls=tuple(r.photo_urls),
+        )
     if t == Topic.REPORT_REJECTED:
         j = event.payload(ReportRejectedV1)
         return Fact(**base, at=j.at, note=j.reason)
@@ -105,7 +112,11 @@ def fact_from_event(event: CloudEvent) -> Fact:
     return Fact(**base, at=event.time)
 
 
-def timeline_entry(fact: Fact, *, applied: bool) -> dict[str, Any]:
+def timeline_entry(
+    fact: Fact, *, applied: bool, recorded_at: datetime | None = None
+) -> dict[str, Any]:
+    """`recorded_at` is when intake stored the entry (the Open311 updates window reads it, so
+    an event that reaches intake late is still offered to a client polling recent updates)."""
     return {
         "event_id": fact.event_id,
         "type": fact.type,
@@ -114,6 +125,8 @@ def timeline_entry(fact: Fact, *, applied: bool) -> dict[str, Any]:
         "agency_id": fact.agency_id,
         "agency_name": fact.agency_name,
         "note": fact.note,
+        "media_url": fact.photo_urls[0] if fact.photo_urls else None,
+        "recorded_at": recorded_at or fact.at,
     }
 
 

@@ -14,6 +14,7 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.intake.api import client_ip, get_intake, idempotency_scope
+from services.intake.domain import updates
 from services.intake.domain.catalog import Catalog, pick_language
 from services.intake.domain.errors import (
     Conflict,
@@ -221,6 +222,56 @@ async def token(token: str, fmt: str, request: Request) -> Response:
         )
 
     return await _answer(fmt, work)
+
+
+# ---------------------------------------------------------------------- updates (mySociety)
+
+
+@router.get(
+    "/servicerequestupdates.{fmt}",
+    summary="Status updates of requests (mySociety extension, as polled by FixMyStreet)",
+)
+async def list_updates(fmt: str, request: Request) -> Response:
+    """Public data: no api_key needed (the extension's documentation says so); FixMyStreet
+    sends its key anyway, and like the other GETs it is ignored. `jurisdiction_id` likewise."""
+
+    async def work() -> Response:
+        intake = get_intake(request)
+        q = request.query_params
+        start, end = _window(q.get("start_date"), q.get("end_date"))
+        cap = intake.settings.open311_max_updates
+        docs = await intake.store.with_timeline_in(start, end, cap + 1)
+        found = updates.in_window(docs, _lang(request), start, end)
+        if len(docs) > cap or len(found) > cap:
+            raise Open311Error(
+                400,
+                f"more than {cap} updates between start_date and end_date: ask a shorter window",
+            )
+        return s.render(fmt, "service_request_updates", [s.request_update(u) for u in found])
+
+    return await _answer(fmt, work)
+
+
+@router.post("/servicerequestupdates.{fmt}", summary="Posting updates (not offered)")
+async def post_update(fmt: str) -> Response:
+    async def work() -> Response:
+        raise Open311Error(501, "posting service request updates is not supported by this endpoint")
+
+    return await _answer(fmt, work)
+
+
+def _window(start_s: str | None, end_s: str | None) -> tuple[datetime, datetime]:
+    """Both dates, one of them, or neither (then the last 90 days); never longer than that."""
+    start, end = _date(start_s, "start_date"), _date(end_s, "end_date")
+    if end is None:
+        end = utcnow() if start is None else min(utcnow(), start + DEFAULT_WINDOW)
+    if start is None:
+        start = end - DEFAULT_WINDOW
+    if start > end:
+        raise Open311Error(400, "start_date must not be after end_date")
+    if end - start > DEFAULT_WINDOW:
+        raise Open311Error(400, "start_date and end_date may be at most 90 days apart")
+    return start, end
 
 
 # ---------------------------------------------------------------------- helpers

@@ -11,6 +11,7 @@ from xml.etree import ElementTree as ET
 from fastapi.responses import Response
 
 from services.intake.domain.catalog import localized
+from services.intake.domain.updates import Update
 from shared.events import CategoryV1, Status
 from shared.mongo import Document
 
@@ -27,6 +28,7 @@ ITEM_TAGS = {
     "values": "value",
     "endpoints": "endpoint",
     "formats": "format",
+    "service_request_updates": "request_update",
 }
 
 
@@ -88,6 +90,19 @@ def service_request(doc: Document, lang: str, photo_url: str | None) -> dict[str
         "lat": doc["lat"],
         "long": doc["lon"],
         "media_url": photo_url or doc.get("media_url") or "",
+    }
+
+
+def request_update(update: Update) -> dict[str, Any]:
+    """One update: no reporter identity or contact (the update holds none of it)."""
+    return {
+        "update_id": update.update_id,
+        "service_request_id": update.service_request_id,
+        "status": update.status,
+        "updated_datetime": iso(update.updated_at),
+        "description": update.description,
+        "media_url": update.media_url,
+        "external_status_code": update.external_status_code,
     }
 
 
