@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from services.analytics.rebuild import rebuild
+from services.analytics.store import DIRTY
 from tests.analytics.conftest import Running
 from tests.analytics.factory import EXPECTED_STATUS, catalog_event, stories
 from tests.support import eventually
@@ -24,9 +25,19 @@ async def loaded(running: Running) -> Running:
     await running.publish(catalog_event(2, "Department of Transport"), *events)
     await running.publish(catalog_event(1, "Old name"))
 
-    async def projected() -> Any:
-        body = (await running.client.get("/api/v1/stats/summary")).json()
-        return body if body["by_status"] == EXPECTED_STATUS else None
+    published = len(events) + 2  # and the two catalogues
+
+    async def projected() -> bool:
+        """Every event consumed (first time or duplicate) and no report left to re-project."""
+        consumed = sum(
+            sample.value
+            for metric in running.runtime.metrics.registry.collect()
+            if metric.name == "events_consumed"
+            for sample in metric.samples
+            if sample.name == "events_consumed_total"
+        )
+        pending = await running.runtime.db[DIRTY].count_documents({})
+        return consumed >= published and pending == 0
 
     await eventually(projected, timeout=60, what="all events projected")
     return running
@@ -40,6 +51,7 @@ async def get(running: Running, path: str, **params: Any) -> Any:
 
 async def test_summary_counts_and_mean_times(loaded: Running) -> None:
     s = await get(loaded, "/api/v1/stats/summary")
+    assert s["by_status"] == EXPECTED_STATUS
     assert (s["total"], s["by_agency"], s["by_category"]) == (
         5,
         {"dot": 2, "water": 2},
