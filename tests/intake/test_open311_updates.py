@@ -76,7 +76,7 @@ def fms_updates(xml: bytes, params: dict[str, str]) -> list[dict[str, Any]]:
         update = {child.tag: (child.text or None) for child in item}  # SuppressEmpty => undef
         if update.get("update_id") is None or not update.get("service_request_id"):
             continue
-        when = datetime.fromisoformat(update["updated_datetime"]).astimezone(UTC).strftime(FMT)
+        when = datetime.fromisoformat(str(update["updated_datetime"])).astimezone(UTC).strftime(FMT)
         if when < params["start_date"] or when > params["end_date"]:
             continue
         kept.append(update)
@@ -229,7 +229,7 @@ async def test_reporter_words_and_contact_never_appear(running: Running) -> None
         await running.publish(resolved(rid, 1))
 
         async def is_resolved() -> bool:
-            return (await client.get(f"/api/v1/reports/{rid}")).json()["status"] == "resolved"
+            return bool((await client.get(f"/api/v1/reports/{rid}")).json()["status"] == "resolved")
 
         await eventually(is_resolved, what="resolved")
         headers = {"X-Tracking-Token": token}
