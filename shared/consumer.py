@@ -210,6 +210,8 @@ class EventConsumer:
             else:
                 self.metrics.handler_latency.labels(topic).observe(time.perf_counter() - start)
                 self.metrics.events_consumed.labels(topic, "processed").inc()
+                # One line per event, with the report, event and trace ids bound above.
+                log.info("%s processed", event.type)
                 return
 
     async def _apply_once(self, handler: Handler, event: CloudEvent) -> None:

@@ -191,6 +191,10 @@ class Intake:
             raise
         self.rt.outbox.poke()
         self.metrics.created.labels(channel, draft.category).inc()
+        log.info(
+            "report received",
+            extra={"report_id": report_id, "category": draft.category, "channel": channel},
+        )
         return Created(doc, token, [d for d in duplicates if d["_id"] != report_id])
 
     async def _replay(self, idem_id: str, fp: str) -> Created | None:

@@ -41,8 +41,20 @@ def test_promtool_check_rules_passes(promtool: str) -> None:
     assert "SUCCESS: 8 rules found" in _promtool(promtool, "check", "rules", ALERTS)
 
 
-def test_promtool_check_config_passes(promtool: str) -> None:
-    assert "SUCCESS" in _promtool(promtool, "check", "config", DEPLOY / "prometheus/prometheus.yml")
+@pytest.mark.parametrize("config", ["prometheus.yml", "prometheus-local.yml"])
+def test_promtool_check_config_passes(promtool: str, config: str) -> None:
+    assert "SUCCESS" in _promtool(promtool, "check", "config", DEPLOY / "prometheus" / config)
+
+
+def test_local_config_scrapes_the_same_jobs_on_the_make_run_ports() -> None:
+    def jobs(name: str) -> dict[str, str]:
+        scrape = load_yaml(DEPLOY / "prometheus" / name)["scrape_configs"]
+        return {j["job_name"]: j["static_configs"][0]["targets"][0] for j in scrape}
+
+    compose, local = jobs("prometheus.yml"), jobs("prometheus-local.yml")
+    assert compose.keys() == local.keys()
+    for job, target in compose.items():
+        assert local[job] == "127.0.0.1:" + target.rsplit(":", 1)[1]
 
 
 def test_alerts_fire_on_synthetic_series(promtool: str) -> None:

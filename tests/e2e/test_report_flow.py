@@ -137,6 +137,28 @@ async def test_analytics_counts_the_resolved_report(
     assert summary["mean_time_to_resolve_s"] is not None
 
 
+def _log_lines(stack: Stack, service: str, report_id: str) -> list[dict[str, Any]]:
+    lines = (stack.workdir / "logs" / f"{service}.log").read_text().splitlines()
+    records = [json.loads(line) for line in lines if line.startswith("{")]
+    return [r for r in records if r.get("report_id") == report_id]
+
+
+def test_one_trace_id_links_the_report_in_intake_and_routing_logs(
+    stack: Stack, resolved_report: dict[str, Any]
+) -> None:
+    report_id = resolved_report["id"]
+    [received] = [
+        r for r in _log_lines(stack, "intake", report_id) if r["message"] == "report received"
+    ]
+    routed = [
+        r
+        for r in _log_lines(stack, "routing", report_id)
+        if r["message"] == "report.created processed"
+    ]
+    assert received["trace_id"]
+    assert [r["trace_id"] for r in routed] == [received["trace_id"]]
+
+
 @pytest.mark.parametrize("service", SERVICES)
 def test_metrics_parse_and_show_requests_and_events(
     stack: Stack, resolved_report: dict[str, Any], service: str
