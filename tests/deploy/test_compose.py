@@ -159,15 +159,18 @@ def _script_topics(text: str) -> list[str]:
     return [*report, *(f"{t}.dlq" for t in report), catalog.group(1)]
 
 
+TOPIC_SCRIPT = DEPLOY / "k8s/base/files/create-topics.sh"
+
+
 def test_topic_script_creates_exactly_the_topics_of_shared_kafka() -> None:
-    script = (DEPLOY / "kafka/create-topics.sh").read_text()
+    script = TOPIC_SCRIPT.read_text()
     assert sorted(_script_topics(script)) == sorted(all_topics())
     assert "cleanup.policy=compact" in script
 
 
-def test_kubernetes_topic_script_is_the_same_script() -> None:
-    copy = DEPLOY / "k8s/base/files/create-topics.sh"
-    assert copy.read_text() == (DEPLOY / "kafka/create-topics.sh").read_text()
+def test_compose_mounts_the_kubernetes_topic_script() -> None:
+    mounts = COMPOSE["services"]["kafka-init"]["volumes"]
+    assert f"./{TOPIC_SCRIPT.relative_to(DEPLOY.parent)}:/deploy/create-topics.sh:ro" in mounts
 
 
 def test_mongo_init_creates_one_user_per_service_on_its_own_database() -> None:
