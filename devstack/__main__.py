@@ -4,8 +4,12 @@ Starts the embedded broker and database unless KAFKA_BOOTSTRAP_SERVERS / MONGODB
 real ones, creates the topics, then runs the four services as child processes, restarting any
 that exits, and prints the URLs and the demo staff logins.
 
+Unless SMTP_HOST is set, a local SMTP sink (aiosmtpd) files notify's emails into the Maildir
+.devstack/mail, so the resident's emails can be read without sending anything.
+
 Environment: DEVSTACK_PORT_BASE (default 8000: services on base+1 .. base+4), DEVSTACK_DIR
-(default .devstack: data, logs, pids), and every service setting (passed through).
+(default .devstack: data, logs, pids, mail), DEVSTACK_SMTP_PORT (default 1025), and every
+service setting (passed through).
 """
 
 from __future__ import annotations
@@ -20,7 +24,14 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from devstack.servers import create_topics, start_kafka, start_mongo, stop, wait_port
+from devstack.servers import (
+    create_topics,
+    start_kafka,
+    start_mail_sink,
+    start_mongo,
+    stop,
+    wait_port,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKDIR = Path(os.environ.get("DEVSTACK_DIR", ROOT / ".devstack"))
@@ -115,6 +126,14 @@ def main() -> int:
             print("embedded MongoDB-compatible server (SecantusDB) on 127.0.0.1:27017", flush=True)
             infra.append(start_mongo(27017, WORKDIR))
             env["MONGODB_URI"] = "mongodb://127.0.0.1:27017/?directConnection=true"
+        if "SMTP_HOST" not in os.environ:
+            smtp_port = int(os.environ.get("DEVSTACK_SMTP_PORT", "1025"))
+            print(
+                f"local mail sink on 127.0.0.1:{smtp_port}: emails go to {WORKDIR / 'mail'}",
+                flush=True,
+            )
+            infra.append(start_mail_sink(smtp_port, WORKDIR))
+            env.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp_port))
         create_topics(env["KAFKA_BOOTSTRAP_SERVERS"], env.get("KAFKA_TOPIC_PREFIX", ""))
         for svc in SERVICES:
             spawn(svc, env)

@@ -99,3 +99,24 @@ def create_topics(bootstrap: str, prefix: str = "", partitions: int = 6) -> None
     from shared.kafka import all_topics, ensure_topics
 
     asyncio.run(ensure_topics(bootstrap, all_topics(prefix), partitions=partitions))
+
+
+def start_mail_sink(port: int, workdir: Path) -> subprocess.Popen[bytes]:
+    """A local SMTP server (aiosmtpd) that files every email into a Maildir: notify's email
+    channel works in development without sending anything anywhere."""
+    maildir = workdir / "mail"
+    cmd = [
+        sys.executable,
+        "-m",
+        "aiosmtpd",
+        "-n",
+        "-u",
+        "-l",
+        f"127.0.0.1:{port}",
+        "-c",
+        "aiosmtpd.handlers.Mailbox",
+        str(maildir),
+    ]
+    proc = _spawn(cmd, workdir / "logs" / "mail.log")
+    wait_port(port, proc)
+    return proc

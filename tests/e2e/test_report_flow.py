@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import mailbox
 import os
 import signal
 import time
@@ -135,6 +136,22 @@ async def test_analytics_counts_the_resolved_report(
         summary = await eventually(counted, timeout=60, what="analytics counts resolution")
     assert summary["total"] >= 1
     assert summary["mean_time_to_resolve_s"] is not None
+
+
+async def test_resident_gets_one_email_per_step_in_the_local_mail_sink(
+    stack: Stack, resolved_report: dict[str, Any]
+) -> None:
+    """received, assigned, resolved: three emails, each delivered once, none to anyone else."""
+
+    async def three() -> list[Any] | None:
+        box = mailbox.Maildir(stack.workdir / "mail", create=False)
+        mails = [m for m in box if m["To"] == "resident@example.org"]
+        return mails if len(mails) >= 3 else None
+
+    mails = await eventually(three, timeout=60, what="three emails to the resident")
+    assert len(mails) == 3
+    assert len({m["Message-ID"] for m in mails}) == 3
+    assert all(m["List-Unsubscribe"] for m in mails)
 
 
 def _log_lines(stack: Stack, service: str, report_id: str) -> list[dict[str, Any]]:
