@@ -11,7 +11,6 @@ uncommitted and redelivered.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -27,6 +26,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure, DuplicateKeyError
 
+from shared.aio import wait_any
 from shared.events import CloudEvent, dlq, utcnow
 from shared.logging import bind, log_context
 from shared.metrics import ServiceMetrics
@@ -153,8 +153,7 @@ class EventConsumer:
                 await self.measure_lag()
             except Exception as exc:  # a rebalance can pull a partition away mid-measure
                 log.debug("lag measurement skipped: %s", exc)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=interval)
+            await wait_any(stop, timeout=interval)
 
     async def handle(
         self, topic: str, full_topic: str, body: bytes, headers: dict[str, str], raw: object

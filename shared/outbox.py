@@ -23,6 +23,7 @@ from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
+from shared.aio import wait_any
 from shared.events import CloudEvent, utcnow
 from shared.metrics import ServiceMetrics
 from shared.mongo import Document
@@ -220,11 +221,5 @@ class OutboxRelay:
             await asyncio.wait_for(self.flush_once(), timeout=5)
 
     async def _sleep(self, seconds: float, stop: asyncio.Event) -> None:
-        wake = self.outbox._wake
-        waiters = [asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stop.wait())]
-        try:
-            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for w in waiters:
-                w.cancel()
-        wake.clear()
+        await wait_any(self.outbox._wake, stop, timeout=seconds)
+        self.outbox._wake.clear()

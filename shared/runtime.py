@@ -10,6 +10,7 @@ from typing import Any
 
 from pymongo import IndexModel
 
+from shared.aio import wait_any
 from shared.consumer import INBOX_INDEXES, EventConsumer, GroupTimeouts
 from shared.events import PAYLOADS, CloudEvent
 from shared.kafka import connect_until_up, make_broker
@@ -107,11 +108,7 @@ class Runtime:
 
     async def _relay(self, stop: asyncio.Event) -> None:
         """The outbox relay, once the producer is connected (waiting is not a failure)."""
-        connected = asyncio.ensure_future(self.kafka_connected.wait())
-        stopped = asyncio.ensure_future(stop.wait())
-        await asyncio.wait([connected, stopped], return_when=asyncio.FIRST_COMPLETED)
-        connected.cancel()
-        stopped.cancel()
+        await wait_any(self.kafka_connected, stop)
         if self.kafka_connected.is_set():
             await self.relay.run(stop)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import datetime, tzinfo
 from typing import Any
@@ -15,6 +14,7 @@ from services.analytics.domain.catalog import agency_name, category_name
 from services.analytics.domain.facts import build_fact
 from services.analytics.domain.stats import Filters, Interval
 from services.analytics.store import AnalyticsStore
+from shared.aio import wait_any
 from shared.events import utcnow
 
 log = logging.getLogger(__name__)
@@ -54,17 +54,7 @@ class Projector:
             except Exception as exc:  # the database may be briefly away; the marks stay
                 log.warning("projection pass failed: %r", exc)
             self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(_first(stop, self._wake), timeout=self.interval_s)
-
-
-async def _first(*events: asyncio.Event) -> None:
-    waits = [asyncio.ensure_future(e.wait()) for e in events]
-    try:
-        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for w in waits:
-            w.cancel()
+            await wait_any(stop, self._wake, timeout=self.interval_s)
 
 
 class Statistics:
@@ -216,5 +206,4 @@ class BusinessGauges:
                 await self.refresh()
             except Exception as exc:
                 log.warning("business gauges not refreshed: %r", exc)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self.interval_s)
+            await wait_any(stop, timeout=self.interval_s)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from fastapi import FastAPI, Request
@@ -26,6 +25,7 @@ from services.intake.open311.router import router as open311_router
 from services.intake.service import Intake
 from services.intake.settings import IntakeSettings
 from services.intake.store import Store, indexes
+from shared.aio import wait_any
 from shared.events import Topic
 from shared.http import create_app, error_body
 from shared.runtime import Loop, Runtime
@@ -102,7 +102,6 @@ def _housekeeping(intake: Intake, settings: IntakeSettings) -> Loop:
                 await intake.sweep_photos_once()
             except Exception as exc:
                 log.warning("housekeeping failed: %r", exc)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=settings.reconcile_interval_s)
+            await wait_any(stop, timeout=settings.reconcile_interval_s)
 
     return reconcile_and_autoclose

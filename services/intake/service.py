@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -465,8 +465,6 @@ class Intake:
 
 
 def _with_attributes(draft: ReportDraft, attributes: dict[str, Any]) -> ReportDraft:
-    from dataclasses import replace
-
     return replace(draft, attributes=attributes)
 
 

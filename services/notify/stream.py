@@ -9,12 +9,12 @@ any stream.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Callable
 
 from services.notify.store import NotifyStore
+from shared.aio import wait_any
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +58,7 @@ class StatusHub:
                 await self.poll_once()
             except Exception as exc:
                 log.warning("status stream poll: %s", type(exc).__name__)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self.interval_s)
+            await wait_any(stop, timeout=self.interval_s)
         for watchers in self._watchers.values():  # let open streams notice the shutdown
             for event in watchers:
                 event.set()

@@ -15,6 +15,7 @@ from services.notify.domain.model import Channel, DeliveryStatus
 from services.notify.metrics import NotifyMetrics
 from services.notify.rendering import Renderer
 from services.notify.store import NotifyStore
+from shared.aio import wait_any
 from shared.crypto import PiiBox
 from shared.events import utcnow
 from shared.mongo import Document
@@ -71,14 +72,7 @@ class DeliveryWorker:
                 await self._sleep(stop)
 
     async def _sleep(self, stop: asyncio.Event) -> None:
-        waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
-        try:
-            await asyncio.wait(
-                waiters, timeout=self.config.poll_interval_s, return_when=asyncio.FIRST_COMPLETED
-            )
-        finally:
-            for w in waiters:
-                w.cancel()
+        await wait_any(self._wake, stop, timeout=self.config.poll_interval_s)
         self._wake.clear()
 
     async def work_once(self) -> int:

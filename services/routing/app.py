@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 
@@ -17,6 +16,7 @@ from services.routing.photos import PhotoStore
 from services.routing.service import RoutingService
 from services.routing.settings import RoutingSettings
 from services.routing.store import INDEXES, RoutingStore
+from shared.aio import wait_any
 from shared.auth import AuthConfig, TokenCodec
 from shared.events import Topic
 from shared.http import create_app
@@ -36,11 +36,6 @@ PRODUCED = (
 )
 
 
-async def _pause(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
-
-
 def startup_loop(service: RoutingService) -> Loop:
     async def seed_jurisdiction(stop: asyncio.Event) -> None:
         """Seeds the jurisdiction if newer and republishes the catalogue, once per start."""
@@ -50,7 +45,7 @@ def startup_loop(service: RoutingService) -> Loop:
                 j = await service.seed_and_publish()
             except Exception as exc:
                 log.warning("jurisdiction seeding failed, retrying in %.1fs: %r", delay, exc)
-                await _pause(stop, delay)
+                await wait_any(stop, timeout=delay)
                 delay = min(delay * 2, 10.0)
                 continue
             log.info("jurisdiction version %d in force; catalogue published", j.version)
@@ -68,7 +63,7 @@ def deadline_loop(service: RoutingService, interval: float) -> Loop:
                 await service.refresh_gauges()
             except Exception as exc:
                 log.warning("deadline check failed: %r", exc)
-            await _pause(stop, interval)
+            await wait_any(stop, timeout=interval)
 
     return check_deadlines
 
