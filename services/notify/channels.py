@@ -43,12 +43,19 @@ class Sender(Protocol):
     async def send(self, message: Message) -> None: ...
 
 
-def _http_error(channel: str, response: httpx.Response) -> DeliveryError:
-    # 4xx other than timeouts and throttling means the request itself is wrong: retrying
-    # the same request cannot succeed.
+async def _post(channel: str, url: str, timeout_s: float, **request: Any) -> None:
+    """POSTs and turns every failure into a `DeliveryError` (permanent when retrying is futile)."""
+    try:
+        async with httpx.AsyncClient(timeout=timeout_s) as client:
+            response = await client.post(url, **request)
+    except httpx.HTTPError as exc:
+        raise DeliveryError(f"{channel} unreachable: {type(exc).__name__}") from None
     code = response.status_code
-    permanent = 400 <= code < 500 and code not in (408, 409, 425, 429)
-    return DeliveryError(f"{channel} answered HTTP {code}", permanent=permanent)
+    if code >= 300:
+        # 4xx other than timeouts and throttling means the request itself is wrong: retrying
+        # the same request cannot succeed.
+        permanent = 400 <= code < 500 and code not in (408, 409, 425, 429)
+        raise DeliveryError(f"{channel} answered HTTP {code}", permanent=permanent)
 
 
 @dataclass(frozen=True)
@@ -124,13 +131,7 @@ class WebhookSender:
 
     async def send(self, message: Message) -> None:
         body, headers = self.request(message)
-        try:
-            async with httpx.AsyncClient(timeout=self.timeout_s) as client:
-                response = await client.post(message.address, content=body, headers=headers)
-        except httpx.HTTPError as exc:
-            raise DeliveryError(f"webhook unreachable: {type(exc).__name__}") from None
-        if response.status_code >= 300:
-            raise _http_error("webhook", response)
+        await _post("webhook", message.address, self.timeout_s, content=body, headers=headers)
 
 
 class SmsGatewaySender:
@@ -144,10 +145,4 @@ class SmsGatewaySender:
     async def send(self, message: Message) -> None:
         headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
         body = {"to": message.address, "text": message.text, "reference": message.delivery_id}
-        try:
-            async with httpx.AsyncClient(timeout=self.timeout_s) as client:
-                response = await client.post(self.url, json=body, headers=headers)
-        except httpx.HTTPError as exc:
-            raise DeliveryError(f"sms gateway unreachable: {type(exc).__name__}") from None
-        if response.status_code >= 300:
-            raise _http_error("sms gateway", response)
+        await _post("sms gateway", self.url, self.timeout_s, json=body, headers=headers)
