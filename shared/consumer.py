@@ -21,7 +21,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
-from pymongo import AsyncMongoClient, IndexModel
+from pymongo import IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure, DuplicateKeyError
@@ -32,6 +32,7 @@ from shared.logging import bind, log_context
 from shared.metrics import ServiceMetrics
 from shared.mongo import Document
 from shared.tracing import SpanKind, span, trace_id
+from shared.uow import Transactions, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,8 @@ INBOX_INDEXES = {
     ]
 }
 
-Handler = Callable[[CloudEvent, AsyncClientSession], Awaitable[None]]
+# A handler applies one event inside the consumer's unit of work (the inbox record is in it too).
+Handler = Callable[[CloudEvent, UnitOfWork], Awaitable[None]]
 
 
 class GroupTimeouts(NamedTuple):
@@ -67,7 +69,7 @@ class EventConsumer:
     def __init__(
         self,
         broker: KafkaBroker,
-        client: AsyncMongoClient[Document],
+        transactions: Transactions,
         db: AsyncDatabase[Document],
         metrics: ServiceMetrics,
         *,
@@ -75,18 +77,16 @@ class EventConsumer:
         topic_prefix: str = "",
         max_attempts: int = 3,
         retry_backoff_s: float = 0.2,
-        after_commit: Callable[[], None] = lambda: None,
         group_timeouts: GroupTimeouts | None = None,
     ) -> None:
         self.broker = broker
-        self.client = client
+        self.transactions = transactions
         self.db = db
         self.metrics = metrics
         self.group_id = group_id
         self.prefix = topic_prefix
         self.max_attempts = max_attempts
         self.retry_backoff_s = retry_backoff_s
-        self.after_commit = after_commit
         self.group_timeouts = group_timeouts or GroupTimeouts()
         self._handlers: dict[str, Handler] = {}
         self._subscribers: dict[str, Any] = {}
@@ -214,7 +214,7 @@ class EventConsumer:
                 return
 
     async def _apply_once(self, handler: Handler, event: CloudEvent) -> None:
-        async def work(session: AsyncClientSession) -> None:
+        async def work(uow: UnitOfWork) -> None:
             try:
                 await self.db[INBOX].insert_one(
                     {
@@ -223,15 +223,14 @@ class EventConsumer:
                         "subject": event.subject,
                         "processed_at": utcnow(),
                     },
-                    session=session,
+                    session=uow.session,
                 )
             except DuplicateKeyError as exc:
                 raise _Duplicate from exc
-            await handler(event, session)
+            await handler(event, uow)
 
-        async with self.client.start_session() as session:
-            await session.with_transaction(work)
-        self.after_commit()  # e.g. wake the outbox relay for the events the handler wrote
+        # Commits, then wakes the outbox relay if the handler emitted events.
+        await self.transactions.run(work)
 
     async def _dead_letter(
         self,
@@ -256,3 +255,18 @@ class EventConsumer:
         await self.broker.publish(body, dlq(full_topic), key=key, headers=dl_headers)
         self.metrics.events_dead_lettered.labels(topic).inc()
         log.error("event dead-lettered to %s: %s", dlq(full_topic), error[:200])
+
+
+SessionHandler = Callable[[CloudEvent, AsyncClientSession], Awaitable[None]]
+
+
+def session_handler(handler: SessionHandler) -> Handler:
+    """TRANSITIONAL (removed when every service takes a unit of work): adapts a handler that
+    takes the consumer's session."""
+
+    async def adapted(event: CloudEvent, uow: UnitOfWork) -> None:
+        assert uow.session is not None
+        await handler(event, uow.session)
+
+    adapted.__doc__ = handler.__doc__
+    return adapted

@@ -51,10 +51,11 @@ class Status(StrEnum):
 
     @property
     def open311(self) -> Literal["open", "closed"]:
-        return "open" if self in _OPEN else "closed"
+        return "open" if self in OPEN_STATUSES else "closed"
 
 
-_OPEN = {Status.RECEIVED, Status.ASSIGNED, Status.IN_PROGRESS}
+# Still waiting for the city: Open311's `open`, a resident's "not done yet", an agency's backlog.
+OPEN_STATUSES: frozenset[Status] = frozenset({Status.RECEIVED, Status.ASSIGNED, Status.IN_PROGRESS})
 
 # The public status each event sets; events not listed (escalated, rated, supported) set none.
 STATUS_SET_BY: dict[str, Status] = {

@@ -17,6 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.errors import DomainError, ErrorTable, RateLimited, Unauthorized, status_of
 from shared.logging import bind, log_context
 from shared.metrics import HttpMetricsMiddleware
 from shared.runtime import Runtime
@@ -39,6 +40,18 @@ def error_body(code: str, message: str, details: list[Any] | None = None) -> dic
     if details:
         body["details"] = details
     return {"error": body}
+
+
+def domain_error_response(exc: DomainError, status: int) -> JSONResponse:
+    details = [{"field": exc.field, "message": exc.message}] if exc.field else None
+    body = error_body(exc.code, exc.message, details)
+    body["error"].update(exc.extra)
+    headers: dict[str, str] = {}
+    if isinstance(exc, Unauthorized):
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, RateLimited):
+        headers["Retry-After"] = str(exc.retry_after_s)
+    return JSONResponse(body, status_code=status, headers=headers or None)
 
 
 class TraceMiddleware:
@@ -77,8 +90,13 @@ def create_app(
     description: str,
     lifespan: Lifespan | None = None,
     version: str = "1.0.0",
+    errors: ErrorTable | None = None,
 ) -> FastAPI:
-    """A FastAPI app with the runtime started in its lifespan and the common endpoints."""
+    """A FastAPI app with the runtime started in its lifespan and the common endpoints.
+
+    `errors` maps the service's domain errors to HTTP statuses (on top of `DEFAULT_STATUS`).
+    """
+    table = errors or {}
 
     @asynccontextmanager
     async def run(app: FastAPI) -> AsyncIterator[None]:
@@ -103,6 +121,10 @@ def create_app(
         body["error"].update(exc.extra)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return JSONResponse(body, status_code=exc.status, headers=headers)
+
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
+        return domain_error_response(exc, status_of(exc, table))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,7 +1,7 @@
 """Transactional outbox: events are written with the state change, a relay publishes them.
 
-A service writes `Outbox.add(session, ...)` inside the same MongoDB transaction as its state
-change. `OutboxRelay` publishes pending entries in write order and marks each one sent only
+A service emits events through its unit of work (`shared/uow.py`), which writes them here in
+the same MongoDB transaction as its state change. `OutboxRelay` publishes pending entries in write order and marks each one sent only
 after the broker acknowledged it, so a crash at any point loses nothing (at worst an event is
 published twice, which idempotent consumers absorb).
 """
@@ -77,6 +77,43 @@ class Outbox:
         assert doc is not None
         return int(doc["seq"])
 
+    def new_event(self, type_: str, subject: str, data: BaseModel, sequence: int) -> CloudEvent:
+        """The event's id is made here, once: a republish sends the same id again."""
+        return CloudEvent(
+            id=str(uuid.uuid4()),
+            source=self.source,
+            type=type_,
+            subject=subject,
+            dataschema=f"{type_}/v1",
+            sequence=sequence,
+            traceparent=current_traceparent(),
+            data=data.model_dump(mode="json"),
+        )
+
+    async def insert(self, session: AsyncClientSession | None, events: list[CloudEvent]) -> None:
+        """Writes the events as pending entries, in order, in one write."""
+        if not events:
+            return
+        base = time.time_ns()
+        await self.db[OUTBOX].insert_many(
+            [self._entry(event, base + i) for i, event in enumerate(events)], session=session
+        )
+
+    def _entry(self, event: CloudEvent, ts: int) -> Document:
+        return {
+            "_id": event.id,
+            "topic": self.topic_prefix + event.type,
+            "key": event.subject,
+            "type": event.type,
+            "subject": event.subject,
+            "event": json.loads(encode(event)),
+            "status": "pending",
+            "ts": ts,
+            "created_at": utcnow(),
+            "lease_until": None,
+            "attempts": 0,
+        }
+
     async def add(
         self,
         session: AsyncClientSession | None,
@@ -86,33 +123,11 @@ class Outbox:
         *,
         sequence: int | None = None,
     ) -> CloudEvent:
-        seq = sequence if sequence is not None else await self.next_sequence(subject, session)
-        event = CloudEvent(
-            id=str(uuid.uuid4()),
-            source=self.source,
-            type=type_,
-            subject=subject,
-            dataschema=f"{type_}/v1",
-            sequence=seq,
-            traceparent=current_traceparent(),
-            data=data.model_dump(mode="json"),
-        )
-        await self.db[OUTBOX].insert_one(
-            {
-                "_id": event.id,
-                "topic": self.topic_prefix + type_,
-                "key": subject,
-                "type": type_,
-                "subject": subject,
-                "event": json.loads(encode(event)),
-                "status": "pending",
-                "ts": time.time_ns(),
-                "created_at": utcnow(),
-                "lease_until": None,
-                "attempts": 0,
-            },
-            session=session,
-        )
+        """One event outside a unit of work (tests and tools; services emit through `uow`)."""
+        if sequence is None:
+            sequence = await self.next_sequence(subject, session)
+        event = self.new_event(type_, subject, data, sequence)
+        await self.insert(session, [event])
         return event
 
     def poke(self) -> None:

@@ -19,6 +19,7 @@ from shared.mongo import ensure_indexes, make_client, ping
 from shared.outbox import OUTBOX_INDEXES, Outbox, OutboxRelay
 from shared.settings import ServiceSettings
 from shared.tracing import configure_tracing, flush_tracing
+from shared.uow import MongoTransactions
 
 log = logging.getLogger(__name__)
 
@@ -49,16 +50,16 @@ class Runtime:
             poll_interval=settings.outbox_poll_interval_s,
             batch_size=settings.outbox_batch_size,
         )
+        self.transactions = MongoTransactions(self.client, self.outbox)
         self.consumer = EventConsumer(
             self.broker,
-            self.client,
+            self.transactions,
             self.db,
             self.metrics,
             group_id=settings.group_id,
             topic_prefix=settings.kafka_topic_prefix,
             max_attempts=settings.consumer_max_attempts,
             retry_backoff_s=settings.consumer_retry_backoff_s,
-            after_commit=self.outbox.poke,
             group_timeouts=GroupTimeouts(
                 settings.kafka_session_timeout_ms,
                 settings.kafka_heartbeat_interval_ms,

@@ -13,6 +13,7 @@ from services.analytics.handlers import catalog_handler, report_handler
 from services.analytics.projection import BusinessGauges, Projector, Statistics
 from services.analytics.settings import AnalyticsSettings
 from services.analytics.store import INDEXES, AnalyticsStore
+from shared.consumer import session_handler
 from shared.events import REPORT_TOPICS, Topic
 from shared.http import create_app
 from shared.runtime import Runtime
@@ -40,7 +41,9 @@ def build_projection(settings: AnalyticsSettings) -> Analytics:
     # One Kafka consumer for all topics: the group is joined once, not once per topic.
     handlers = {str(t): report_handler(t, store, projector.poke) for t in REPORT_TOPICS}
     handlers[Topic.JURISDICTION_CATALOG] = catalog_handler(store)
-    runtime.consumer.subscribe_many(handlers, title=f"{settings.group_id}:events")
+    runtime.consumer.subscribe_many(
+        {t: session_handler(h) for t, h in (handlers).items()}, title=f"{settings.group_id}:events"
+    )
     runtime.add_loop(projector.run)
     return Analytics(runtime, store, projector, Statistics(store))
 

@@ -26,6 +26,7 @@ from services.intake.service import Intake
 from services.intake.settings import IntakeSettings
 from services.intake.store import Store, indexes
 from shared.aio import wait_any
+from shared.consumer import session_handler
 from shared.events import Topic
 from shared.http import create_app, error_body
 from shared.runtime import Loop, Runtime
@@ -58,8 +59,13 @@ def build_app(settings: IntakeSettings) -> FastAPI:
     # One group member for all consumed topics: one join, one rebalance.
     runtime.consumer.subscribe_many(
         {
-            **{str(topic): handlers.on_lifecycle for topic in CONSUMED},
-            Topic.JURISDICTION_CATALOG: handlers.on_catalog,
+            t: session_handler(h)
+            for t, h in (
+                {
+                    **{str(topic): handlers.on_lifecycle for topic in CONSUMED},
+                    Topic.JURISDICTION_CATALOG: handlers.on_catalog,
+                }
+            ).items()
         }
     )
     runtime.documents_publishing(

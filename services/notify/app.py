@@ -26,6 +26,7 @@ from services.notify.store import INDEXES, NotifyStore
 from services.notify.stream import StatusHub, StreamLimit
 from services.notify.worker import DeliveryWorker, WorkerConfig
 from shared.auth import AuthConfig, TokenCodec, principal_dependency
+from shared.consumer import session_handler
 from shared.crypto import PiiBox
 from shared.events import REPORT_TOPICS, Topic
 from shared.http import create_app
@@ -110,7 +111,10 @@ def build_app(settings: NotifySettings) -> FastAPI:
     # One Kafka consumer for all topics: one group join instead of thirteen.
     subscriptions = {str(topic): handlers.for_topic(topic) for topic in REPORT_TOPICS}
     subscriptions[Topic.JURISDICTION_CATALOG] = handlers.on_catalog
-    runtime.consumer.subscribe_many(subscriptions, title="notify:report.*+jurisdiction.catalog")
+    runtime.consumer.subscribe_many(
+        {t: session_handler(h) for t, h in (subscriptions).items()},
+        title="notify:report.*+jurisdiction.catalog",
+    )
     runtime.add_loop(worker.run)
     hub = StatusHub(store, settings.sse_poll_interval_s)
     limit = StreamLimit(settings.sse_max_streams, metrics.sse_streams.set)

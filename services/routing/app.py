@@ -18,6 +18,7 @@ from services.routing.settings import RoutingSettings
 from services.routing.store import INDEXES, RoutingStore
 from shared.aio import wait_any
 from shared.auth import AuthConfig, TokenCodec
+from shared.consumer import session_handler
 from shared.events import Topic
 from shared.http import create_app
 from shared.runtime import Loop, Runtime
@@ -80,8 +81,13 @@ def build_app(settings: RoutingSettings) -> FastAPI:
 
     runtime.consumer.subscribe_many(
         {
-            Topic.REPORT_CREATED: created_handler(service),
-            Topic.REPORT_REOPENED: reopened_handler(service),
+            t: session_handler(h)
+            for t, h in (
+                {
+                    Topic.REPORT_CREATED: created_handler(service),
+                    Topic.REPORT_REOPENED: reopened_handler(service),
+                }
+            ).items()
         }
     )
     runtime.documents_publishing(*PRODUCED)

@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer
 from pymongo import AsyncMongoClient
-from pymongo.asynchronous.client_session import AsyncClientSession
 
 from shared.events import CloudEvent, ReportSupportedV1, Topic, dlq, utcnow
 from shared.outbox import encode
 from shared.runtime import Runtime
 from shared.settings import ServiceSettings
+from shared.uow import UnitOfWork
 from tests.support import eventually, unique
 
 TOPIC = Topic.REPORT_SUPPORTED
@@ -28,11 +28,11 @@ class Probe:
         self.fail_for: set[str] = set()
         self.rt.consumer.subscribe(TOPIC, self.handle)
 
-    async def handle(self, event: CloudEvent, session: AsyncClientSession) -> None:
+    async def handle(self, event: CloudEvent, uow: UnitOfWork) -> None:
         if event.subject in self.fail_for:
             raise ValueError("boom")
         await self.rt.db.seen.insert_one(
-            {"event": event.id, "subject": event.subject}, session=session
+            {"event": event.id, "subject": event.subject}, session=uow.session
         )
 
     async def seen(self, subject: str) -> int:
@@ -40,9 +40,7 @@ class Probe:
 
     async def emit(self, subject: str) -> CloudEvent:
         data = ReportSupportedV1(report_id=subject, supporters=1, at=utcnow())
-        event = await self.rt.outbox.add(None, TOPIC, subject, data)
-        self.rt.outbox.poke()
-        return event
+        return await self.rt.transactions.run(lambda uow: uow.emit(TOPIC, subject, data))
 
 
 @pytest.fixture
