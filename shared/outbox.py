@@ -15,7 +15,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -36,6 +36,9 @@ SEQUENCES = "sequences"
 SENT_RETENTION = timedelta(days=7)
 # Short: a failed publish costs little, and events wait no longer than this once Kafka is back.
 MAX_BACKOFF_S = 5.0
+# An entry nobody holds: a lease that ended long ago (one range query finds every claimable entry,
+# with no `$or`, which the embedded database would answer by scanning the whole collection).
+NOT_LEASED = datetime(1970, 1, 1, tzinfo=UTC)
 
 OUTBOX_INDEXES = {
     OUTBOX: [
@@ -110,7 +113,7 @@ class Outbox:
             "status": "pending",
             "ts": ts,
             "created_at": utcnow(),
-            "lease_until": None,
+            "lease_until": NOT_LEASED,
             "attempts": 0,
         }
 
@@ -138,7 +141,7 @@ class Outbox:
         """Marks an already-sent entry pending again, with the same event id (reconciliation)."""
         res = await self.db[OUTBOX].update_one(
             {"_id": event_id, "status": "sent"},
-            {"$set": {"status": "pending", "lease_until": None}, "$unset": {"sent_at": ""}},
+            {"$set": {"status": "pending", "lease_until": NOT_LEASED}, "$unset": {"sent_at": ""}},
         )
         if res.modified_count:
             self.poke()
@@ -146,7 +149,13 @@ class Outbox:
 
 
 class OutboxRelay:
-    """Publishes pending entries in write order; several replicas share the work through leases."""
+    """Publishes pending entries in write order; several replicas share the work through leases.
+
+    One batch costs four database operations whatever its size: find the oldest claimable
+    entries, lease them, publish them (entries of different reports concurrently, those of one
+    report in order), then mark every acknowledged one sent in one write. The loop is woken by
+    `Outbox.poke` after a commit; `poll_interval` is only the safety net (and the gauges' pace).
+    """
 
     def __init__(
         self,
@@ -154,7 +163,7 @@ class OutboxRelay:
         publish: Publish,
         metrics: ServiceMetrics,
         *,
-        poll_interval: float = 1.0,
+        poll_interval: float = 30.0,
         batch_size: int = 100,
         lease_s: float = 30.0,
     ) -> None:
@@ -166,75 +175,112 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.lease = timedelta(seconds=lease_s)
         self.owner = str(uuid.uuid4())
+        self._gauges_due = 0.0
 
     async def flush_once(self) -> int:
         """Publishes one batch; returns how many entries were sent."""
         now = utcnow()
-        claimable = {
-            "status": "pending",
-            "$or": [
-                {"lease_until": None},
-                {"lease_until": {"$lte": now}},
-                {"owner": self.owner},
-            ],
-        }
-        ids = [
-            d["_id"]
-            async for d in self.col.find(claimable, {"_id": 1})
-            .sort("ts", ASCENDING)
-            .limit(self.batch_size)
+        claimable = {"status": "pending", "lease_until": {"$lte": now}}
+        found = [
+            d async for d in self.col.find(claimable).sort("ts", ASCENDING).limit(self.batch_size)
         ]
-        if not ids:
+        if not found:
             return 0
-        await self.col.update_many(
-            {**claimable, "_id": {"$in": ids}},
-            {"$set": {"lease_until": now + self.lease, "owner": self.owner}},
+        claim = f"{self.owner}:{uuid.uuid4().hex}"
+        res = await self.col.update_many(
+            {**claimable, "_id": {"$in": [d["_id"] for d in found]}},
+            {"$set": {"lease_until": now + self.lease, "owner": claim}},
         )
-        mine = self.col.find({"_id": {"$in": ids}, "owner": self.owner, "status": "pending"})
-        sent = 0
-        for doc in [d async for d in mine.sort("ts", ASCENDING)]:
-            body = json.dumps(doc["event"], ensure_ascii=False).encode()
-            headers = {"content-type": "application/cloudevents+json"}
-            try:
-                parent = doc["event"].get("traceparent")
-                with span(f"publish {doc['type']}", parent, kind=SpanKind.PRODUCER) as tp:
-                    headers["traceparent"] = tp
-                    await self.publish(doc["topic"], doc["key"], body, headers)
-            except Exception:
-                self.metrics.publish_failures.labels(doc["type"]).inc()
-                await self.col.update_one({"_id": doc["_id"]}, {"$inc": {"attempts": 1}})
-                raise  # keep per-report order: stop the batch, retry later
-            await self.col.update_one(
-                {"_id": doc["_id"]},
+        if res.modified_count < len(found):  # another replica leased some of them first
+            ids = [d["_id"] for d in found]
+            mine = {
+                d["_id"]
+                async for d in self.col.find({"_id": {"$in": ids}, "owner": claim}, {"_id": 1})
+            }
+            found = [d for d in found if d["_id"] in mine]
+        sent, failed = await self._publish_all(found)
+        if sent:
+            await self.col.update_many(
+                {"_id": {"$in": sent}, "owner": claim},
                 {"$set": {"status": "sent", "sent_at": utcnow()}, "$unset": {"lease_until": ""}},
             )
-            self.metrics.events_published.labels(doc["type"]).inc()
-            sent += 1
-        return sent
+        if failed:
+            await self.col.update_many(
+                {"_id": {"$in": failed}, "owner": claim},
+                {"$set": {"lease_until": NOT_LEASED}, "$inc": {"attempts": 1}},
+            )
+            raise ConnectionError(f"{len(failed)} outbox entries not published")
+        return len(sent)
+
+    async def _publish_all(self, docs: list[Document]) -> tuple[list[str], list[str]]:
+        """Publishes each report's entries in order, different reports concurrently. Returns
+        (acknowledged ids, ids not published: a report stops at its first failure)."""
+        by_key: dict[str, list[Document]] = {}
+        for doc in docs:
+            by_key.setdefault(doc["key"], []).append(doc)
+        sent: list[str] = []
+        failed: list[str] = []
+
+        async def one_report(entries: list[Document]) -> None:
+            for i, doc in enumerate(entries):
+                try:
+                    await self._publish_one(doc)
+                except Exception as exc:
+                    log.warning("outbox publish failed: %r", exc)
+                    self.metrics.publish_failures.labels(doc["type"]).inc()
+                    failed.extend(d["_id"] for d in entries[i:])
+                    return
+                sent.append(doc["_id"])
+                self.metrics.events_published.labels(doc["type"]).inc()
+
+        await asyncio.gather(*(one_report(entries) for entries in by_key.values()))
+        return sent, failed
+
+    async def _publish_one(self, doc: Document) -> None:
+        body = json.dumps(doc["event"], ensure_ascii=False).encode()
+        headers = {"content-type": "application/cloudevents+json"}
+        parent = doc["event"].get("traceparent")
+        with span(f"publish {doc['type']}", parent, kind=SpanKind.PRODUCER) as tp:
+            headers["traceparent"] = tp
+            await self.publish(doc["topic"], doc["key"], body, headers)
 
     async def update_gauges(self) -> None:
         pending = await self.col.count_documents({"status": "pending"})
         self.metrics.outbox_pending.set(pending)
-        oldest = await self.col.find_one({"status": "pending"}, sort=[("ts", ASCENDING)])
+        oldest = (
+            await self.col.find_one({"status": "pending"}, sort=[("ts", ASCENDING)])
+            if pending
+            else None
+        )
         age = (utcnow() - oldest["created_at"]).total_seconds() if oldest else 0.0
         self.metrics.outbox_oldest_age.set(max(age, 0.0))
 
+    async def _gauges_if_due(self) -> None:
+        if time.monotonic() >= self._gauges_due:
+            self._gauges_due = time.monotonic() + self.poll_interval
+            await self.update_gauges()
+
     async def run(self, stop: asyncio.Event) -> None:
         """Loops until `stop` is set, then flushes what is left once."""
-        backoff = self.poll_interval
+        await self._adopt_legacy_entries()
+        backoff = 0.0  # > 0 while publishing fails: retry soon, then less often
         while not stop.is_set():
+            self.outbox._wake.clear()
             try:
                 while await self.flush_once() >= self.batch_size:
                     pass
-                await self.update_gauges()
-                backoff = self.poll_interval
+                await self._gauges_if_due()
+                backoff = 0.0
             except Exception as exc:
                 log.warning("outbox relay: %s", exc)
-                backoff = min(backoff * 2, MAX_BACKOFF_S)
-            await self._sleep(backoff, stop)
+                backoff = min(max(backoff * 2, 0.5), MAX_BACKOFF_S)
+            await wait_any(self.outbox._wake, stop, timeout=backoff or self.poll_interval)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.flush_once(), timeout=5)
 
-    async def _sleep(self, seconds: float, stop: asyncio.Event) -> None:
-        await wait_any(self.outbox._wake, stop, timeout=seconds)
-        self.outbox._wake.clear()
+    async def _adopt_legacy_entries(self) -> None:
+        """Entries written before leases had a time (`lease_until: null`) become claimable."""
+        with contextlib.suppress(Exception):
+            await self.col.update_many(
+                {"status": "pending", "lease_until": None}, {"$set": {"lease_until": NOT_LEASED}}
+            )

@@ -58,7 +58,8 @@ class ServiceSettings(BaseSettings):
         default=DEV_PII_KEY, description="base64 AES-256 key shared by intake and notify only"
     )
 
-    outbox_poll_interval_s: float = Field(default=1.0, gt=0)
+    # A safety net only: the relay is woken after every commit that wrote to the outbox.
+    outbox_poll_interval_s: float = Field(default=30.0, gt=0)
     outbox_batch_size: int = Field(default=100, ge=1, le=1000)
     consumer_max_attempts: int = Field(default=3, ge=1, le=20)
     consumer_retry_backoff_s: float = Field(default=0.2, ge=0)
