@@ -16,8 +16,8 @@ from fastapi import Depends
 from fastapi.security import OAuth2PasswordBearer, SecurityScopes
 from pydantic import BaseModel, Field
 
+from shared.errors import Forbidden, Unauthorized
 from shared.events import utcnow
-from shared.http import ApiError
 from shared.settings import DEV_JWT_SECRET
 
 ALGORITHM = "HS256"
@@ -74,7 +74,7 @@ class TokenCodec:
                 options={"require": ["exp", "iss", "aud", "sub"]},
             )
         except jwt.PyJWTError as exc:
-            raise ApiError(401, "invalid_token", f"token refused: {exc}") from exc
+            raise Unauthorized(f"token refused: {exc}", code="invalid_token") from exc
         return Principal(
             sub=claims["sub"],
             scopes=str(claims.get("scope", "")).split(),
@@ -92,11 +92,11 @@ def principal_dependency(
         security_scopes: SecurityScopes, token: Annotated[str | None, Depends(scheme)]
     ) -> Principal:
         if not token:
-            raise ApiError(401, "unauthorized", "bearer token required")
+            raise Unauthorized("bearer token required")
         principal = codec.verify(token)
         wanted = security_scopes.scopes
         if wanted and not any(principal.has(s) for s in wanted):
-            raise ApiError(403, "forbidden", f"needs one of the scopes: {', '.join(wanted)}")
+            raise Forbidden(f"needs one of the scopes: {', '.join(wanted)}")
         return principal
 
     return current

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
 from shared.events import CATALOG_KEY, CatalogV1
 from shared.mongo import Document
@@ -22,22 +21,18 @@ class CatalogCopy:
 
     async def save(self, catalog: CatalogV1, session: AsyncClientSession | None) -> bool:
         """Stores `catalog` unless the copy is as new or newer; True if it was stored."""
-        doc = {"version": catalog.version, "data": catalog.model_dump(mode="json")}
-        res = await self.col.update_one(
-            {"_id": CATALOG_KEY, "version": {"$lt": catalog.version}},
-            {"$set": doc},
-            session=session,
+        current = await self.col.find_one(
+            {"_id": CATALOG_KEY}, {"version": 1, "data.version": 1}, session=session
         )
-        if res.matched_count:
-            return True
-        try:
-            await self.col.insert_one({"_id": CATALOG_KEY, **doc}, session=session)
-        except DuplicateKeyError:
-            return False  # as new or newer already
+        # a copy kept in an older shape (no `data`) is replaced whatever its version
+        if current is not None and "data" in current and current["version"] >= catalog.version:
+            return False
+        doc = {"version": catalog.version, "data": catalog.model_dump(mode="json")}
+        await self.col.replace_one({"_id": CATALOG_KEY}, doc, upsert=True, session=session)
         return True
 
     async def load(self, session: AsyncClientSession | None = None) -> CatalogV1 | None:
         doc = await self.col.find_one({"_id": CATALOG_KEY}, session=session)
         if doc is None or "data" not in doc:
-            return None  # none yet (or a copy in an older shape: the next publication replaces it)
+            return None  # none yet, or a copy in an older shape (the next `save` replaces it)
         return CatalogV1.model_validate(doc["data"])

@@ -22,11 +22,11 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 from pymongo import IndexModel
-from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure, DuplicateKeyError
 
 from shared.aio import wait_any
+from shared.contract import envelope
 from shared.events import CloudEvent, dlq, utcnow
 from shared.logging import bind, log_context
 from shared.metrics import ServiceMetrics
@@ -73,6 +73,7 @@ class EventConsumer:
         db: AsyncDatabase[Document],
         metrics: ServiceMetrics,
         *,
+        contract: KafkaBroker,
         group_id: str,
         topic_prefix: str = "",
         max_attempts: int = 3,
@@ -80,6 +81,7 @@ class EventConsumer:
         group_timeouts: GroupTimeouts | None = None,
     ) -> None:
         self.broker = broker
+        self.contract = contract
         self.transactions = transactions
         self.db = db
         self.metrics = metrics
@@ -99,6 +101,10 @@ class EventConsumer:
 
         A service that consumes many topics joins its consumer group once instead of once per
         topic (each join rebalances the whole group, which takes seconds). Same guarantees.
+        The working subscriber takes raw messages (the envelope is checked here, the payload by
+        the handler) and stays out of the AsyncAPI document; each topic is documented with its
+        typed envelope on the never-started contract broker instead (`_document`); `title`
+        names the one Kafka consumer in those entries.
         """
         full_names = [self.prefix + topic for topic in handlers]
 
@@ -116,13 +122,34 @@ class EventConsumer:
             session_timeout_ms=self.group_timeouts.session_ms,
             heartbeat_interval_ms=self.group_timeouts.heartbeat_ms,
             max_poll_interval_ms=self.group_timeouts.max_poll_interval_ms,
-            title=title or f"{self.group_id}:{'+'.join(handlers)}",
-            description="; ".join(f"{t}: {h.__doc__ or ''}" for t, h in handlers.items()),
+            include_in_schema=False,
         )
         subscriber(on_message)
+        consumer_name = title or f"{self.group_id}:{'+'.join(handlers)}"
         for topic, handler in handlers.items():
             self._subscribers[topic] = subscriber
             self._handlers[topic] = handler
+            self._document(topic, handler, consumer_name)
+
+    def _document(self, topic: str, handler: Handler, consumer_name: str) -> None:
+        """Declares `topic` on the contract broker with its typed envelope as message schema.
+
+        FastStream takes a subscriber's message schema from its handler's parameter type, so the
+        documented handler is a stub annotated with `envelope(topic)`. The contract broker is
+        never connected or started: this opens no consumer and joins no group.
+        """
+
+        async def receives(event: CloudEvent) -> None:
+            raise AssertionError("documentation only: the contract broker is never started")
+
+        receives.__annotations__ = {"event": envelope(topic), "return": None}
+        receives.__name__ = receives.__qualname__ = envelope(topic).__name__
+        self.contract.subscriber(
+            self.prefix + topic,
+            group_id=self.group_id,
+            title=f"{self.group_id}:{topic}:receive",  # apart from a publisher of the topic
+            description=f"{handler.__doc__ or topic} (Kafka consumer `{consumer_name}`)",
+        )(receives)
 
     async def stop(self) -> None:
         """Stops taking messages; an in-flight one is finished or abandoned uncommitted."""
@@ -255,18 +282,3 @@ class EventConsumer:
         await self.broker.publish(body, dlq(full_topic), key=key, headers=dl_headers)
         self.metrics.events_dead_lettered.labels(topic).inc()
         log.error("event dead-lettered to %s: %s", dlq(full_topic), error[:200])
-
-
-SessionHandler = Callable[[CloudEvent, AsyncClientSession], Awaitable[None]]
-
-
-def session_handler(handler: SessionHandler) -> Handler:
-    """TRANSITIONAL (removed when every service takes a unit of work): adapts a handler that
-    takes the consumer's session."""
-
-    async def adapted(event: CloudEvent, uow: UnitOfWork) -> None:
-        assert uow.session is not None
-        await handler(event, uow.session)
-
-    adapted.__doc__ = handler.__doc__
-    return adapted

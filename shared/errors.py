@@ -16,11 +16,18 @@ class DomainError(Exception):
     code = "error"
 
     def __init__(
-        self, message: str, *, code: str | None = None, field: str | None = None, **extra: Any
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        field: str | None = None,
+        retry_after_s: int | None = None,
+        **extra: Any,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.retry_after_s = retry_after_s  # when to try again (rate limits, capacity), if known
         self.extra = extra
         if code:
             self.code = code
@@ -53,9 +60,8 @@ class TooLarge(DomainError):
 class RateLimited(DomainError):
     code = "rate_limited"
 
-    def __init__(self, message: str, retry_after_s: int) -> None:
-        super().__init__(message)
-        self.retry_after_s = retry_after_s
+    def __init__(self, message: str, retry_after_s: int, **kwargs: Any) -> None:
+        super().__init__(message, retry_after_s=retry_after_s, **kwargs)
 
 
 class Unavailable(DomainError):

@@ -17,22 +17,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.errors import DomainError, ErrorTable, RateLimited, Unauthorized, status_of
+from shared.errors import DomainError, ErrorTable, Unauthorized, status_of
 from shared.logging import bind, log_context
 from shared.metrics import HttpMetricsMiddleware
 from shared.runtime import Runtime
 from shared.tracing import SpanKind, span, trace_id
-
-
-class ApiError(Exception):
-    """A domain refusal with its HTTP status: raised by services, rendered in the common shape."""
-
-    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.extra = extra
 
 
 def error_body(code: str, message: str, details: list[Any] | None = None) -> dict[str, Any]:
@@ -49,7 +38,7 @@ def domain_error_response(exc: DomainError, status: int) -> JSONResponse:
     headers: dict[str, str] = {}
     if isinstance(exc, Unauthorized):
         headers["WWW-Authenticate"] = "Bearer"
-    if isinstance(exc, RateLimited):
+    if exc.retry_after_s is not None:
         headers["Retry-After"] = str(exc.retry_after_s)
     return JSONResponse(body, status_code=status, headers=headers or None)
 
@@ -96,7 +85,6 @@ def create_app(
 
     `errors` maps the service's domain errors to HTTP statuses (on top of `DEFAULT_STATUS`).
     """
-    table = errors or {}
 
     @asynccontextmanager
     async def run(app: FastAPI) -> AsyncIterator[None]:
@@ -114,14 +102,23 @@ def create_app(
     app.state.runtime = runtime
     app.add_middleware(HttpMetricsMiddleware, metrics=runtime.metrics)
     app.add_middleware(TraceMiddleware)
+    _add_error_handlers(app, errors or {})
+    _add_common_endpoints(app, runtime, f"{title} events", version)
+    return app
 
-    @app.exception_handler(ApiError)
-    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
-        body = error_body(exc.code, exc.message)
-        body["error"].update(exc.extra)
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse(body, status_code=exc.status, headers=headers)
 
+_HTTP_CODES = {
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    429: "rate_limited",
+}
+
+
+def _add_error_handlers(app: FastAPI, table: ErrorTable) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
         return domain_error_response(exc, status_of(exc, table))
@@ -136,21 +133,15 @@ def create_app(
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {
-            401: "unauthorized",
-            403: "forbidden",
-            404: "not_found",
-            405: "method_not_allowed",
-            409: "conflict",
-            413: "payload_too_large",
-            429: "rate_limited",
-        }.get(exc.status_code, "http_error")
+        """What the framework itself refuses (unknown path, method, ...)."""
         return JSONResponse(
-            error_body(code, str(exc.detail)),
+            error_body(_HTTP_CODES.get(exc.status_code, "http_error"), str(exc.detail)),
             exc.status_code,
             headers=getattr(exc, "headers", None),
         )
 
+
+def _add_common_endpoints(app: FastAPI, runtime: Runtime, events_title: str, version: str) -> None:
     @app.get("/health/live", tags=["health"])
     async def live() -> dict[str, str]:
         return {"status": "ok"}
@@ -167,7 +158,7 @@ def create_app(
     @app.get("/asyncapi.json", tags=["health"], summary="AsyncAPI 3.0 document of the Kafka side")
     async def asyncapi() -> JSONResponse:
         spec = AsyncAPI(
-            runtime.broker, title=f"{title} events", version=version, schema_version="3.0.0"
+            runtime.contract, title=events_title, version=version, schema_version="3.0.0"
         ).to_specification()
         return JSONResponse(spec.to_jsonable())
 
@@ -176,5 +167,3 @@ def create_app(
         return PlainTextResponse(
             generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST
         )
-
-    return app

@@ -43,6 +43,9 @@ NOT_LEASED = datetime(1970, 1, 1, tzinfo=UTC)
 OUTBOX_INDEXES = {
     OUTBOX: [
         IndexModel([("status", ASCENDING), ("ts", ASCENDING)], name="pending_by_ts"),
+        # The relay's claim. The embedded database uses an index only when it holds every
+        # field of the filter, so the claim needs both fields in one index.
+        IndexModel([("status", ASCENDING), ("lease_until", ASCENDING)], name="claimable"),
         IndexModel([("subject", ASCENDING), ("type", ASCENDING)], name="by_subject_type"),
         IndexModel(
             [("sent_at", ASCENDING)],
@@ -187,26 +190,24 @@ class OutboxRelay:
         if not found:
             return 0
         claim = f"{self.owner}:{uuid.uuid4().hex}"
+        ids = [d["_id"] for d in found]
         res = await self.col.update_many(
-            {**claimable, "_id": {"$in": [d["_id"] for d in found]}},
+            {"_id": {"$in": ids}, "lease_until": {"$lte": now}},
             {"$set": {"lease_until": now + self.lease, "owner": claim}},
         )
         if res.modified_count < len(found):  # another replica leased some of them first
-            ids = [d["_id"] for d in found]
-            mine = {
-                d["_id"]
-                async for d in self.col.find({"_id": {"$in": ids}, "owner": claim}, {"_id": 1})
-            }
+            owners = self.col.find({"_id": {"$in": ids}}, {"owner": 1})
+            mine = {d["_id"] async for d in owners if d.get("owner") == claim}
             found = [d for d in found if d["_id"] in mine]
         sent, failed = await self._publish_all(found)
         if sent:
             await self.col.update_many(
-                {"_id": {"$in": sent}, "owner": claim},
+                {"_id": {"$in": sent}},
                 {"$set": {"status": "sent", "sent_at": utcnow()}, "$unset": {"lease_until": ""}},
             )
         if failed:
             await self.col.update_many(
-                {"_id": {"$in": failed}, "owner": claim},
+                {"_id": {"$in": failed}},
                 {"$set": {"lease_until": NOT_LEASED}, "$inc": {"attempts": 1}},
             )
             raise ConnectionError(f"{len(failed)} outbox entries not published")

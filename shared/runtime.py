@@ -8,11 +8,12 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from faststream.kafka import KafkaBroker
 from pymongo import IndexModel
 
 from shared.aio import wait_any
 from shared.consumer import INBOX_INDEXES, EventConsumer, GroupTimeouts
-from shared.events import PAYLOADS, CloudEvent
+from shared.contract import envelope
 from shared.kafka import connect_until_up, make_broker
 from shared.metrics import ServiceMetrics
 from shared.mongo import ensure_indexes, make_client, ping
@@ -40,6 +41,11 @@ class Runtime:
         self.client = make_client(settings)
         self.db = self.client[settings.database_name]
         self.broker = make_broker(settings, self.metrics)
+        # Never connected: holds the AsyncAPI description of the topics this service consumes and
+        # produces, each with its typed envelope (`/asyncapi.json` is generated from it).
+        self.contract = KafkaBroker(
+            settings.kafka_bootstrap_servers, client_id=settings.service_name
+        )
         self.outbox = Outbox(
             self.db, f"/fieldreports/{settings.service_name}", settings.kafka_topic_prefix
         )
@@ -56,6 +62,7 @@ class Runtime:
             self.transactions,
             self.db,
             self.metrics,
+            contract=self.contract,
             group_id=settings.group_id,
             topic_prefix=settings.kafka_topic_prefix,
             max_attempts=settings.consumer_max_attempts,
@@ -75,14 +82,17 @@ class Runtime:
         self._tasks: list[asyncio.Task[Any]] = []
 
     def documents_publishing(self, *topics: str) -> None:
-        """Declares produced topics so the AsyncAPI document lists them with their payload schema."""
+        """Declares produced topics so the AsyncAPI document lists each with its typed envelope.
+
+        Documentation only, on the contract broker: the relay publishes through `broker`.
+        """
         for topic in topics:
-            model = PAYLOADS[topic]
-            self.broker.publisher(
+            model = envelope(topic)
+            self.contract.publisher(
                 self.settings.topic(topic),
                 title=f"{self.settings.service_name}:{topic}",
-                description=f"CloudEvents envelope; `data` is {model.__name__}: {model.__doc__ or ''}",
-                schema=CloudEvent,
+                description=model.__doc__,
+                schema=model,
             )
 
     def add_loop(self, loop: Loop) -> None:

@@ -15,6 +15,7 @@ committed unit of work emitted and drops what a failed one emitted.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Protocol, TypeVar
 
@@ -27,11 +28,15 @@ from shared.mongo import Document
 from shared.outbox import Outbox
 
 T = TypeVar("T")
+# What a use case hands its stores: the unit of work's transaction (None in the fake, or
+# outside a transaction). Use cases pass it on and never look inside.
+Session = AsyncClientSession | None
+log = logging.getLogger(__name__)
 
 
 class UnitOfWork(Protocol):
     @property
-    def session(self) -> AsyncClientSession | None:
+    def session(self) -> Session:
         """The transaction's session, for the stores (None in the in-memory fake)."""
         ...
 
@@ -40,6 +45,11 @@ class UnitOfWork(Protocol):
     ) -> CloudEvent:
         """Adds an event to the outbox of this transaction; `sequence` defaults to the next
         one of `subject` (per report, per producing service)."""
+        ...
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Runs `callback` once the transaction has committed (never if it does not), e.g. to
+        wake an in-process worker for the work this unit of work stored."""
         ...
 
 
@@ -57,6 +67,10 @@ class MongoUnitOfWork:
         self._session = session
         self._outbox = outbox
         self.events: list[CloudEvent] = []
+        self.callbacks: list[Callable[[], None]] = []
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        self.callbacks.append(callback)
 
     @property
     def session(self) -> AsyncClientSession:
@@ -80,21 +94,30 @@ class MongoTransactions:
         self.outbox = outbox
 
     async def run(self, work: Work[T]) -> T:
-        emitted = False
+        last: MongoUnitOfWork | None = None
 
         async def attempt(session: AsyncClientSession) -> T:
-            nonlocal emitted
-            uow = MongoUnitOfWork(session, self.outbox)  # a retry starts from nothing
-            result = await work(uow)
-            await self.outbox.insert(session, uow.events)
-            emitted = bool(uow.events)
+            nonlocal last
+            last = MongoUnitOfWork(session, self.outbox)  # a retry starts from nothing
+            result = await work(last)
+            await self.outbox.insert(session, last.events)
             return result
 
         async with self.client.start_session() as session:
             result = await session.with_transaction(attempt)
-        if emitted:
+        assert last is not None
+        if last.events:
             self.outbox.poke()
+        _run_callbacks(last.callbacks)
         return result
+
+
+def _run_callbacks(callbacks: list[Callable[[], None]]) -> None:
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:  # the transaction is committed: a failing wake-up must not undo that
+            log.exception("after-commit callback failed")
 
 
 class FakeUnitOfWork:
@@ -102,6 +125,10 @@ class FakeUnitOfWork:
         self._sequences = sequences
         self._source = source
         self.events: list[CloudEvent] = []
+        self.callbacks: list[Callable[[], None]] = []
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        self.callbacks.append(callback)
 
     @property
     def session(self) -> None:
@@ -149,6 +176,7 @@ class FakeTransactions:
         self.commits += 1
         if uow.events:
             self.wakeups += 1
+        _run_callbacks(uow.callbacks)
         return result
 
     def of_type(self, topic: str) -> list[CloudEvent]:

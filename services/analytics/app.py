@@ -1,4 +1,5 @@
-"""The one place that wires analytics: runtime, store, subscriptions, loops, routers."""
+"""The one place that wires analytics: settings -> runtime -> stores -> use cases ->
+subscribers and loops -> routers -> app."""
 
 from __future__ import annotations
 
@@ -9,60 +10,78 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from services.analytics.api import STATIC, dashboard_router, stats_router
-from services.analytics.handlers import catalog_handler, report_handler
-from services.analytics.projection import BusinessGauges, Projector, Statistics
+from services.analytics.domain.stats import GridLimits
+from services.analytics.errors import ERRORS
+from services.analytics.handlers import handlers
 from services.analytics.settings import AnalyticsSettings
-from services.analytics.store import INDEXES, AnalyticsStore
-from shared.consumer import session_handler
-from shared.events import REPORT_TOPICS, Topic
+from services.analytics.stores import INDEXES, EventLog, FactQueries, FactStore
+from services.analytics.usecases import UseCases
+from services.analytics.usecases.dashboard import DashboardPage
+from services.analytics.usecases.events import KeepCatalog, RecordReportEvent
+from services.analytics.usecases.gauges import BusinessGauges, BusinessMetrics
+from services.analytics.usecases.projection import Projector
+from services.analytics.usecases.statistics import Statistics
+from shared.catalog_copy import CatalogCopy
+from shared.events import utcnow
 from shared.http import create_app
 from shared.runtime import Runtime
 
 
-@dataclass
+@dataclass(frozen=True)
 class Analytics:
-    """The wired parts, without HTTP (the rebuild command runs just these)."""
+    """The wired service without HTTP (the rebuild command runs just this)."""
 
     runtime: Runtime
-    store: AnalyticsStore
-    projector: Projector
-    statistics: Statistics
+    use_cases: UseCases
 
 
 def build_projection(settings: AnalyticsSettings) -> Analytics:
+    """Runtime, stores, use cases, the subscribers and the projector loop."""
     runtime = Runtime(settings, INDEXES)
-    store = AnalyticsStore(runtime.db)
+    log, facts = EventLog(runtime.db), FactStore(runtime.db)
+    catalog, queries = CatalogCopy(runtime.db), FactQueries(runtime.db)
     projector = Projector(
-        store,
+        log,
+        facts,
         ZoneInfo(settings.timezone),
         interval_s=settings.projector_interval_s,
         batch_size=settings.projector_batch_size,
     )
+    limits = GridLimits(
+        settings.grid_default_cell_deg, settings.grid_min_cell_deg, settings.grid_max_cells
+    )
+    statistics = Statistics(queries, catalog, utcnow, limits)
+    metrics = BusinessMetrics(runtime.metrics.registry)
+    use_cases = UseCases(
+        record=RecordReportEvent(log, projector.poke),
+        keep_catalog=KeepCatalog(catalog),
+        projector=projector,
+        statistics=statistics,
+        gauges=BusinessGauges(statistics, metrics, utcnow, settings.gauges_interval_s),
+        dashboard=DashboardPage(
+            (STATIC / "index.html").read_text(encoding="utf-8"), settings.dashboard_refresh_s
+        ),
+    )
     # One Kafka consumer for all topics: the group is joined once, not once per topic.
-    handlers = {str(t): report_handler(t, store, projector.poke) for t in REPORT_TOPICS}
-    handlers[Topic.JURISDICTION_CATALOG] = catalog_handler(store)
     runtime.consumer.subscribe_many(
-        {t: session_handler(h) for t, h in (handlers).items()}, title=f"{settings.group_id}:events"
+        handlers(use_cases.record, use_cases.keep_catalog), title=f"{settings.group_id}:events"
     )
     runtime.add_loop(projector.run)
-    return Analytics(runtime, store, projector, Statistics(store))
+    return Analytics(runtime, use_cases)
 
 
 def build_app(settings: AnalyticsSettings) -> FastAPI:
-    parts = build_projection(settings)
-    gauges = BusinessGauges(
-        parts.statistics, parts.runtime.metrics.registry, settings.gauges_interval_s
-    )
-    parts.runtime.add_loop(gauges.run)
+    analytics = build_projection(settings)
+    analytics.runtime.add_loop(analytics.use_cases.gauges.run)
     app = create_app(
-        parts.runtime,
+        analytics.runtime,
         title="Field reports: analytics",
         description="Public statistics of citizen field reports: summary, agency scoreboard, "
         "categories, time series, heat grid (JSON or CSV) and the dashboard page.",
+        errors=ERRORS,
     )
-    app.state.analytics = parts
-    app.state.gauges = gauges
-    app.include_router(stats_router(parts.statistics, settings))
-    app.include_router(dashboard_router(settings))
+    app.state.analytics = analytics.use_cases
+    app.include_router(stats_router)
+    app.include_router(dashboard_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -1,39 +1,31 @@
-"""Thin event handlers: keep the event, mark its report for re-projection (one transaction)."""
+"""Subscribers: one line each, decode the event and call the use case in the consumer's unit of work."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from pymongo.asynchronous.client_session import AsyncClientSession
-
-from services.analytics.domain.catalog import catalog_names
-from services.analytics.store import AnalyticsStore
-from shared.consumer import SessionHandler
-from shared.events import CatalogV1, CloudEvent
+from services.analytics.usecases.events import KeepCatalog, RecordReportEvent
+from shared.consumer import Handler
+from shared.events import REPORT_TOPICS, CatalogV1, CloudEvent, Topic
+from shared.uow import UnitOfWork
 
 
-def report_handler(topic: str, store: AnalyticsStore, poke: Callable[[], None]) -> SessionHandler:
-    async def on_report_event(event: CloudEvent, session: AsyncClientSession) -> None:
+def report_handler(topic: str, record: RecordReportEvent) -> Handler:
+    async def on_report_event(event: CloudEvent, uow: UnitOfWork) -> None:
         """Records a report lifecycle event for the per-report fact projection."""
-        await store.record(
-            topic,
-            event.id,
-            event.subject,
-            event.source,
-            event.sequence,
-            event.time,
-            event.data,
-            session,
-        )
-        poke()
+        await record(topic, event, uow)
 
     return on_report_event
 
 
-def catalog_handler(store: AnalyticsStore) -> SessionHandler:
-    async def on_catalog(event: CloudEvent, session: AsyncClientSession) -> None:
-        """Keeps the newest catalogue's agency and category names (older versions ignored)."""
-        catalog = event.payload(CatalogV1)
-        await store.save_catalog(catalog.version, catalog_names(catalog), session)
+def catalog_handler(keep: KeepCatalog) -> Handler:
+    async def on_catalog(event: CloudEvent, uow: UnitOfWork) -> None:
+        """Keeps the newest catalogue (older versions ignored)."""
+        await keep(event.payload(CatalogV1), uow)
 
     return on_catalog
+
+
+def handlers(record: RecordReportEvent, keep: KeepCatalog) -> dict[str, Handler]:
+    """Every topic analytics consumes, with its handler."""
+    table = {str(t): report_handler(t, record) for t in REPORT_TOPICS}
+    table[Topic.JURISDICTION_CATALOG] = catalog_handler(keep)
+    return table

@@ -18,6 +18,7 @@ import asyncio
 import json
 import sys
 import time
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -25,9 +26,11 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from services.analytics.app import Analytics, build_projection
 from services.analytics.domain.stats import Filters
-from services.analytics.projection import Statistics
 from services.analytics.settings import AnalyticsSettings
-from services.analytics.store import AnalyticsStore
+from services.analytics.stores import FactQueries
+from services.analytics.usecases.projection import Projector
+from services.analytics.usecases.statistics import Statistics
+from shared.catalog_copy import CatalogCopy
 from shared.events import REPORT_TOPICS, Topic, utcnow
 from shared.mongo import make_client
 
@@ -76,22 +79,23 @@ async def committed_offsets(
 
 
 async def caught_up(
-    settings: AnalyticsSettings, ends: dict[TopicPartition, int], store: AnalyticsStore
+    settings: AnalyticsSettings, ends: dict[TopicPartition, int], projector: Projector
 ) -> bool:
     """Every partition committed up to `ends`, and no report left to project."""
     committed = await committed_offsets(settings, [tp for tp, end in ends.items() if end > 0])
     if any(committed.get(tp, -1) < end for tp, end in ends.items() if end > 0):
         return False
-    return await store.pending_count() == 0
+    return await projector.pending() == 0
 
 
 async def numbers(statistics: Statistics, now: datetime) -> dict[str, Any]:
     """What a rebuild is compared on: summary, scoreboard and categories at the same instant."""
     everything = Filters()
+    board = await statistics.scoreboard(everything, "vi", "agency_id", False, now)
     return {
-        "summary": await statistics.summary(everything, "vi", now),
-        "scoreboard": await statistics.scoreboard(everything, "vi", "agency_id", False, now),
-        "categories": await statistics.categories(everything, "vi", now),
+        "summary": asdict(await statistics.summary(everything, "vi", now)),
+        "scoreboard": [asdict(row) for row in board],
+        "categories": [asdict(row) for row in await statistics.categories(everything, "vi", now)],
     }
 
 
@@ -108,16 +112,21 @@ async def rebuild(
         deadline = started + timeout_s
         done = False
         while time.monotonic() < deadline:
-            if parts.runtime.kafka_ready.is_set() and await caught_up(target, ends, parts.store):
+            ready = parts.runtime.kafka_ready.is_set()
+            if ready and await caught_up(target, ends, parts.use_cases.projector):
                 done = True
                 break
             await asyncio.sleep(0.5)
         now = utcnow()
-        rebuilt = await numbers(parts.statistics, now)
+        statistics = parts.use_cases.statistics
+        rebuilt = await numbers(statistics, now)
         live_client = make_client(settings)
         try:
-            live_store = AnalyticsStore(live_client[settings.database_name])
-            live = await numbers(Statistics(live_store), now)
+            live_db = live_client[settings.database_name]
+            live_statistics = Statistics(
+                FactQueries(live_db), CatalogCopy(live_db), utcnow, statistics.grid_limits
+            )
+            live = await numbers(live_statistics, now)
         finally:
             await live_client.close()
     finally:

@@ -1,113 +1,129 @@
-"""The one place that wires intake: runtime, store, consumers, loops, routers, error mapping."""
+"""The one place that wires intake: settings -> runtime -> stores -> use cases -> subscribers
+and loops -> routers -> app."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
-from services.intake import api
-from services.intake.domain.errors import (
-    Conflict,
-    DomainError,
-    Forbidden,
-    InvalidInput,
-    NotFound,
-    PhotoRejected,
-    Unavailable,
-)
-from services.intake.domain.projection import CONSUMED
+from services.intake.api import resident
+from services.intake.api.open311 import routes as open311
+from services.intake.domain.projection import CONSUMED, PRODUCED
 from services.intake.domain.ratelimit import TokenBuckets
+from services.intake.errors import ERRORS
 from services.intake.handlers import Handlers
-from services.intake.open311.router import router as open311_router
-from services.intake.service import Intake
+from services.intake.metrics import IntakeMetrics
 from services.intake.settings import IntakeSettings
-from services.intake.store import Store, indexes
+from services.intake.stores import PHOTOS, IdempotencyStore, ReportStore, SupportStore, indexes
+from services.intake.usecases import Intake
+from services.intake.usecases.create import CreateQuota, FileReport, PhotoRules
+from services.intake.usecases.events import ConsumedEvents
+from services.intake.usecases.open311 import Open311
+from services.intake.usecases.queries import Queries
+from services.intake.usecases.resident import ResidentActions
+from services.intake.usecases.upkeep import Upkeep
 from shared.aio import wait_any
-from shared.consumer import session_handler
-from shared.events import Topic
-from shared.http import create_app, error_body
+from shared.catalog_copy import CatalogCopy
+from shared.crypto import PiiBox
+from shared.events import Topic, utcnow
+from shared.http import create_app
+from shared.photos import PhotoStore
 from shared.runtime import Loop, Runtime
 
 log = logging.getLogger(__name__)
 
-PHOTO_STATUS = {"too_large": 413, "bad_type": 415}
-
-
-def status_of(exc: DomainError) -> int:
-    if isinstance(exc, PhotoRejected):
-        return PHOTO_STATUS.get(exc.reason, 422)
-    for kind, status in (
-        (InvalidInput, 422),
-        (NotFound, 404),
-        (Conflict, 409),
-        (Forbidden, 403),
-        (Unavailable, 503),
-    ):
-        if isinstance(exc, kind):
-            return status
-    return 400
-
 
 def build_app(settings: IntakeSettings) -> FastAPI:
     runtime = Runtime(settings, indexes(settings.idempotency_ttl_s))
-    store = Store(runtime.db)
-    intake = Intake(runtime, store, settings)
-    handlers = Handlers(store, runtime.outbox.source)
+    intake = use_cases(settings, runtime)
+    handlers = Handlers(intake.events)
     # One group member for all consumed topics: one join, one rebalance.
     runtime.consumer.subscribe_many(
         {
-            t: session_handler(h)
-            for t, h in (
-                {
-                    **{str(topic): handlers.on_lifecycle for topic in CONSUMED},
-                    Topic.JURISDICTION_CATALOG: handlers.on_catalog,
-                }
-            ).items()
+            **{str(topic): handlers.on_lifecycle for topic in CONSUMED},
+            Topic.JURISDICTION_CATALOG: handlers.on_catalog,
         }
     )
-    runtime.documents_publishing(
-        Topic.REPORT_CREATED,
-        Topic.REPORT_RATED,
-        Topic.REPORT_CLOSED,
-        Topic.REPORT_REOPENED,
-        Topic.REPORT_SUPPORTED,
-    )
-    runtime.add_loop(_housekeeping(intake, settings))
+    runtime.documents_publishing(*PRODUCED)
+    runtime.add_loop(_housekeeping(intake.upkeep, settings.reconcile_interval_s))
 
     app = create_app(
         runtime,
         title="Field reports: intake",
         description="Resident API (`/api/v1`) and Open311 GeoReport v2 (`/open311/v2`).",
+        errors=ERRORS,
     )
     app.state.intake = intake
-    app.state.create_limiter = TokenBuckets(
-        settings.rate_limit_create_burst, settings.rate_limit_create_per_minute
-    )
-    app.include_router(api.router)
-    app.include_router(open311_router)
-
-    @app.exception_handler(DomainError)
-    async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
-        details = [{"field": exc.field, "message": exc.message}] if exc.field else None
-        return JSONResponse(error_body(exc.code, exc.message, details), status_code=status_of(exc))
-
+    app.include_router(resident.router)
+    app.include_router(open311.router)
     return app
 
 
-def _housekeeping(intake: Intake, settings: IntakeSettings) -> Loop:
+def use_cases(settings: IntakeSettings, runtime: Runtime) -> Intake:
+    """The stores over the runtime's database, and the use cases over them."""
+    tx, clock = runtime.transactions, utcnow
+    reports, photos = ReportStore(runtime.db), PhotoStore(runtime.db, PHOTOS)
+    catalog = CatalogCopy(runtime.db)
+    metrics = IntakeMetrics(runtime.metrics.registry)
+    queries = Queries(reports, catalog, photos, nearby_max_radius_m=settings.nearby_max_radius_m)
+    file_report = FileReport(
+        tx,
+        reports,
+        IdempotencyStore(runtime.db),
+        photos,
+        queries,
+        PiiBox(settings.pii_key),
+        metrics,
+        clock,
+        photo_rules=PhotoRules(
+            max_count=settings.max_photos,
+            max_bytes=settings.photo_max_bytes,
+            max_pixels=settings.photo_max_pixels,
+            thumb_px=settings.thumb_px,
+        ),
+        public_base_url=settings.public_base_url,
+        duplicate_radius_m=settings.duplicate_radius_m,
+    )
+    buckets = TokenBuckets(settings.rate_limit_create_burst, settings.rate_limit_create_per_minute)
+    return Intake(
+        file_report=file_report,
+        quota=CreateQuota(buckets, metrics),
+        resident=ResidentActions(tx, reports, SupportStore(runtime.db), clock),
+        queries=queries,
+        open311=Open311(
+            file_report,
+            queries,
+            reports,
+            api_keys=settings.open311_keys,
+            max_page_size=settings.open311_max_page_size,
+            max_updates=settings.open311_max_updates,
+        ),
+        events=ConsumedEvents(reports, catalog, clock, own_source=runtime.outbox.source),
+        upkeep=Upkeep(
+            tx,
+            reports,
+            photos,
+            metrics,
+            clock,
+            reconcile_after=timedelta(seconds=settings.reconcile_after_s),
+            autoclose_after=timedelta(days=settings.autoclose_after_days),
+            photo_grace=timedelta(seconds=settings.photo_pending_grace_s),
+        ),
+    )
+
+
+def _housekeeping(upkeep: Upkeep, interval_s: float) -> Loop:
     async def reconcile_and_autoclose(stop: asyncio.Event) -> None:
         """Re-announces stale `received` reports, auto-closes unrated resolved ones and deletes
         orphan photo files."""
         while not stop.is_set():
             try:
-                await intake.reconcile_once()
-                await intake.autoclose_once()
-                await intake.sweep_photos_once()
+                await upkeep.once()
             except Exception as exc:
                 log.warning("housekeeping failed: %r", exc)
-            await wait_any(stop, timeout=settings.reconcile_interval_s)
+            await wait_any(stop, timeout=interval_s)
 
     return reconcile_and_autoclose

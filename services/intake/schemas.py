@@ -8,12 +8,18 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from services.intake.domain.catalog import localized
-from services.intake.domain.report import Contact, ReportDraft
-from shared.mongo import Document
+from services.intake.domain.catalog import Catalog, localized
+from services.intake.domain.report import (
+    ADDRESS_MAX,
+    DESCRIPTION_MAX,
+    Contact,
+    Nearby,
+    Report,
+    ReportDraft,
+)
+from services.intake.usecases.create import Created
+from shared.events import CategoryV1
 
-DESCRIPTION_MAX = 4000
-ADDRESS_MAX = 300
 EMAIL_RE = r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{1,60}$"
 PHONE_RE = r"^\+?[0-9 ().-]{5,32}$"
 
@@ -101,33 +107,33 @@ class ReportPublic(BaseModel):
     supporters: int
 
     @classmethod
-    def of(cls, doc: Document, lang: str) -> ReportPublic:
+    def of(cls, report: Report, lang: str) -> ReportPublic:
         return cls(
-            id=doc["_id"],
-            status=doc["status"],
-            category=doc["category"],
-            category_name=localized(doc.get("category_name") or {}, lang) or doc["category"],
-            description=doc["description"],
-            address=doc.get("address"),
-            lat=doc["lat"],
-            lon=doc["lon"],
-            agency_id=doc.get("agency_id"),
-            agency_name=doc.get("agency_name"),
-            status_notes=doc.get("status_notes"),
-            created_at=doc["created_at"],
-            updated_at=doc["updated_at"],
-            expected_at=doc.get("expected_at"),
-            overdue=bool(doc.get("overdue")),
+            id=report.id,
+            status=report.status.value,
+            category=report.category,
+            category_name=localized(report.category_name, lang) or report.category,
+            description=report.description,
+            address=report.address,
+            lat=report.lat,
+            lon=report.lon,
+            agency_id=report.agency_id,
+            agency_name=report.agency_name,
+            status_notes=report.status_notes,
+            created_at=report.created_at,
+            updated_at=report.updated_at,
+            expected_at=report.expected_at,
+            overdue=report.overdue,
             photos=[
                 PhotoPublic(
-                    id=p["id"],
-                    url=f"/api/v1/photos/{p['id']}",
-                    thumb_url=f"/api/v1/photos/{p['id']}/thumb",
-                    content_type=p["content_type"],
+                    id=p.id,
+                    url=f"/api/v1/photos/{p.id}",
+                    thumb_url=f"/api/v1/photos/{p.id}/thumb",
+                    content_type=p.content_type,
                 )
-                for p in doc.get("photos", [])
+                for p in report.photos
             ],
-            supporters=int(doc.get("supporters", 0)),
+            supporters=report.supporters,
         )
 
 
@@ -143,17 +149,18 @@ class NearbyReport(BaseModel):
     created_at: datetime
 
     @classmethod
-    def of(cls, doc: Document) -> NearbyReport:
+    def of(cls, nearby: Nearby) -> NearbyReport:
+        report = nearby.report
         return cls(
-            id=doc["_id"],
-            status=doc["status"],
-            category=doc["category"],
-            description=doc["description"][:200],
-            lat=doc["lat"],
-            lon=doc["lon"],
-            distance_m=doc.get("distance_m", 0.0),
-            supporters=int(doc.get("supporters", 0)),
-            created_at=doc["created_at"],
+            id=report.id,
+            status=report.status.value,
+            category=report.category,
+            description=report.description[:200],
+            lat=report.lat,
+            lon=report.lon,
+            distance_m=nearby.distance_m,
+            supporters=report.supporters,
+            created_at=report.created_at,
         )
 
 
@@ -162,6 +169,14 @@ class ReportCreated(ReportPublic):
         description="Secret; shown once. Needed for timeline, rating, reopen"
     )
     possible_duplicates: list[NearbyReport]
+
+    @classmethod
+    def of_created(cls, created: Created, lang: str) -> ReportCreated:
+        return cls(
+            **ReportPublic.of(created.report, lang).model_dump(),
+            tracking_token=created.tracking_token,
+            possible_duplicates=[NearbyReport.of(d) for d in created.possible_duplicates],
+        )
 
 
 class TimelineEntry(BaseModel):
@@ -178,27 +193,23 @@ class Timeline(BaseModel):
     entries: list[TimelineEntry]
 
     @classmethod
-    def of(cls, doc: Document, lang: str) -> Timeline:
+    def of(cls, report: Report, lang: str) -> Timeline:
         created = TimelineEntry(
             type="report.created",
             status="received",
-            at=doc["created_at"],
+            at=report.created_at,
             agency_name=None,
             note=None,
         )
         entries = [created] + [
             TimelineEntry(
-                type=e["type"],
-                status=e.get("status"),
-                at=e["at"],
-                agency_name=e.get("agency_name"),
-                note=e.get("note"),
+                type=e.type, status=e.status, at=e.at, agency_name=e.agency_name, note=e.note
             )
-            for e in doc.get("timeline", [])
+            for e in report.timeline
         ]
         entries.sort(key=lambda e: e.at)
-        rating = doc.get("rating") or {}
-        return cls(report=ReportPublic.of(doc, lang), rating=rating.get("rating"), entries=entries)
+        rating = report.rating.rating if report.rating else None
+        return cls(report=ReportPublic.of(report, lang), rating=rating, entries=entries)
 
 
 class Page(BaseModel):
@@ -232,3 +243,35 @@ class CategoryList(BaseModel):
     version: int
     language: str
     items: list[CategoryPublic]
+
+    @classmethod
+    def of(cls, catalog: Catalog, lang: str) -> CategoryList:
+        return cls(
+            version=catalog.version,
+            language=lang,
+            items=[_category(c, lang) for c in catalog.categories()],
+        )
+
+
+def _category(c: CategoryV1, lang: str) -> CategoryPublic:
+    return CategoryPublic(
+        code=c.code,
+        name=localized(c.name, lang),
+        description=localized(c.description, lang) if c.description else "",
+        group=c.group,
+        deadline_hours=c.deadline_hours,
+        attributes=[
+            CategoryAttributePublic(
+                code=a.code,
+                datatype=a.datatype,
+                required=a.required,
+                description=localized(a.description, lang),
+                order=a.order,
+                values=[
+                    {"key": str(v.get("key")), "name": localized(v.get("name") or {}, lang)}
+                    for v in a.values
+                ],
+            )
+            for a in sorted(c.attributes, key=lambda a: a.order)
+        ],
+    )

@@ -32,9 +32,6 @@ class IntakeSettings(ServiceSettings):
         description="A photo not confirmed by its report's transaction this long after upload "
         "is an orphan and the housekeeping loop deletes it",
     )
-    # Text caps
-    description_max: int = Field(default=4000, ge=10)
-    address_max: int = Field(default=300, ge=10)
     # Idempotency keys live this long (TTL index)
     idempotency_ttl_s: int = Field(default=24 * 3600, ge=60)
     # Duplicates and nearby

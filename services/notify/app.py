@@ -1,4 +1,5 @@
-"""The one place that wires notify together."""
+"""The one place that wires notify together: settings → runtime → stores → use cases →
+subscribers and loops → routes → app."""
 
 from __future__ import annotations
 
@@ -8,28 +9,29 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.notify.api import StreamConfig, build_router
-from services.notify.channels import (
-    EmailSender,
-    Sender,
-    SmsGatewaySender,
-    SmtpConfig,
-    WebhookSender,
-)
+from services.notify import api
+from services.notify.api.deps import NotifyApi
+from services.notify.channels import EmailSender, SmsGatewaySender, SmtpConfig, WebhookSender
 from services.notify.domain.delivery import RetryPolicy, UnsubscribeTokens
 from services.notify.domain.model import Channel
-from services.notify.handlers import EventHandlers, HandlerConfig
+from services.notify.domain.sending import Sender
+from services.notify.errors import ERRORS
+from services.notify.handlers import EventHandlers
 from services.notify.metrics import NotifyMetrics, RecordedCounter
 from services.notify.rendering import Renderer
 from services.notify.settings import NotifySettings
-from services.notify.store import INDEXES, NotifyStore
+from services.notify.stores import INDEXES, DeliveryStore, PreferenceStore, ReportStore
 from services.notify.stream import StatusHub, StreamLimit
-from services.notify.worker import DeliveryWorker, WorkerConfig
+from services.notify.usecases.delivery import DeliveryWorker, WorkerConfig
+from services.notify.usecases.events import NewsConfig, RecordEvents
+from services.notify.usecases.operators import Channels, DeliveryLog
+from services.notify.usecases.residents import Unsubscribe
+from services.notify.usecases.stream import StatusStream, StreamConfig
 from shared.auth import AuthConfig, TokenCodec, principal_dependency
-from shared.consumer import session_handler
+from shared.catalog_copy import CatalogCopy
 from shared.crypto import PiiBox
-from shared.events import REPORT_TOPICS, Topic
-from shared.http import create_app
+from shared.events import utcnow
+from shared.http import Lifespan, create_app
 from shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -68,87 +70,103 @@ def build_senders(settings: NotifySettings) -> tuple[dict[Channel, Sender], dict
     return senders, disabled
 
 
-def build_app(settings: NotifySettings) -> FastAPI:
-    runtime = Runtime(settings, INDEXES)
-    store = NotifyStore(runtime.db)
-    box = PiiBox(settings.pii_key)
-    tokens = UnsubscribeTokens(settings.unsubscribe_secret)
-    senders, disabled = build_senders(settings)
-    metrics = NotifyMetrics(runtime.metrics.registry)
-    worker = DeliveryWorker(
-        store,
-        senders,
-        Renderer(),
-        box,
-        tokens,
-        RetryPolicy(
-            max_attempts=settings.delivery_max_attempts,
-            base_s=settings.delivery_backoff_base_s,
-            max_delay_s=settings.delivery_backoff_max_s,
-        ),
-        metrics,
-        WorkerConfig(
-            public_base_url=settings.public_base_url.rstrip("/"),
-            poll_interval_s=settings.delivery_poll_interval_s,
-            lease_s=settings.delivery_lease_s,
-            batch_size=settings.delivery_batch_size,
-            sms_max_chars=settings.sms_max_chars,
-        ),
+def retry_policy(settings: NotifySettings) -> RetryPolicy:
+    return RetryPolicy(
+        max_attempts=settings.delivery_max_attempts,
+        base_s=settings.delivery_backoff_base_s,
+        max_delay_s=settings.delivery_backoff_max_s,
     )
-    handlers = EventHandlers(
-        store,
-        box,
-        tokens,
-        HandlerConfig(
-            settings.ioc_agency_id,
-            settings.report_url_template,
-            disabled,
-            settings.catalog_backfill_hours,
-        ),
-        worker.wake,
-        RecordedCounter(metrics),
-    )
-    # One Kafka consumer for all topics: one group join instead of thirteen.
-    subscriptions = {str(topic): handlers.for_topic(topic) for topic in REPORT_TOPICS}
-    subscriptions[Topic.JURISDICTION_CATALOG] = handlers.on_catalog
-    runtime.consumer.subscribe_many(
-        {t: session_handler(h) for t, h in (subscriptions).items()},
-        title="notify:report.*+jurisdiction.catalog",
-    )
-    runtime.add_loop(worker.run)
-    hub = StatusHub(store, settings.sse_poll_interval_s)
-    limit = StreamLimit(settings.sse_max_streams, metrics.sse_streams.set)
-    runtime.add_loop(hub.run)
 
-    auth = principal_dependency(TokenCodec(AuthConfig(secret=settings.jwt_secret)))
-    channels: dict[Channel, str | None] = {Channel.LOG: None}
-    channels |= {ch: disabled.get(ch) for ch in (Channel.EMAIL, Channel.WEBHOOK, Channel.SMS)}
+
+def worker_config(settings: NotifySettings) -> WorkerConfig:
+    return WorkerConfig(
+        public_base_url=settings.public_base_url.rstrip("/"),
+        poll_interval_s=settings.delivery_poll_interval_s,
+        lease_s=settings.delivery_lease_s,
+        batch_size=settings.delivery_batch_size,
+        sms_max_chars=settings.sms_max_chars,
+    )
+
+
+def news_config(settings: NotifySettings, disabled: dict[Channel, str]) -> NewsConfig:
+    return NewsConfig(
+        settings.ioc_agency_id,
+        settings.report_url_template,
+        disabled,
+        settings.catalog_backfill_hours,
+    )
+
+
+def reporting_channels(disabled: dict[Channel, str]) -> Lifespan:
+    """At start: says which channels are off, and keeps httpx from logging webhook URLs."""
 
     @asynccontextmanager
-    async def report_channels(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         for channel, why in disabled.items():  # logged once logging is configured
             log.warning("%s channel disabled: %s", channel.value, why)
         # httpx logs every request URL at INFO; agency webhook URLs may embed their secrets.
         logging.getLogger("httpx").setLevel(logging.WARNING)
         yield
 
+    return lifespan
+
+
+def build_app(settings: NotifySettings) -> FastAPI:
+    runtime = Runtime(settings, INDEXES)
+    reports, deliveries = ReportStore(runtime.db), DeliveryStore(runtime.db)
+    preferences, catalogs = PreferenceStore(runtime.db), CatalogCopy(runtime.db)
+    box, tokens = PiiBox(settings.pii_key), UnsubscribeTokens(settings.unsubscribe_secret)
+    senders, disabled = build_senders(settings)
+    metrics = NotifyMetrics(runtime.metrics.registry)
+    worker = DeliveryWorker(
+        deliveries,
+        preferences,
+        senders,
+        Renderer(),
+        box,
+        tokens,
+        retry_policy(settings),
+        metrics,
+        worker_config(settings),
+        utcnow,
+    )
+    events = RecordEvents(
+        reports,
+        deliveries,
+        preferences,
+        catalogs,
+        box,
+        tokens,
+        news_config(settings, disabled),
+        utcnow,
+        worker.wake,
+        RecordedCounter(metrics),
+    )
+    hub = StatusHub(reports, settings.sse_poll_interval_s)
+    limit = StreamLimit(settings.sse_max_streams, metrics.sse_streams.set)
+    config = StreamConfig(settings.sse_keepalive_s)
+    stream = StatusStream(reports, hub, limit, config, runtime.stopping)
+    # One Kafka consumer for all topics: one group join instead of thirteen.
+    runtime.consumer.subscribe_many(
+        EventHandlers(events).subscriptions(), title="notify:report.*+jurisdiction.catalog"
+    )
+    runtime.add_loop(worker.run)
+    runtime.add_loop(hub.run)
+
     app = create_app(
         runtime,
-        lifespan=report_channels,
+        lifespan=reporting_channels(disabled),
         title="notify",
         description="Tells residents, agencies and IOC operators about reports; delivery log; "
         "live status stream (Server-Sent Events).",
+        errors=ERRORS,
     )
-    app.include_router(
-        build_router(
-            store,
-            tokens,
-            auth,
-            channels,
-            StreamConfig(settings.sse_keepalive_s),
-            hub,
-            runtime.stopping,
-            limit,
-        )
+    app.state.notify = NotifyApi(
+        authenticate=principal_dependency(TokenCodec(AuthConfig(secret=settings.jwt_secret))),
+        delivery_log=DeliveryLog(deliveries),
+        channels=Channels(disabled),
+        unsubscribe=Unsubscribe(tokens, preferences, utcnow),
+        stream=stream,
     )
+    app.include_router(api.router())
     return app

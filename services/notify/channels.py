@@ -1,5 +1,6 @@
-"""Channel adapters: SMTP email, signed webhooks, an SMS / chat gateway. Each raises
-`DeliveryError` when the message did not go out; `permanent` means retrying cannot help."""
+"""Channel adapters (each a `Sender`, `domain/sending.py`): SMTP email, signed webhooks, an SMS /
+chat gateway. Each raises `DeliveryError` when the message did not go out; `permanent` means
+retrying cannot help."""
 
 from __future__ import annotations
 
@@ -11,36 +12,12 @@ import time
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import make_msgid
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 
 from services.notify.domain.delivery import sign_webhook
-from services.notify.domain.model import Channel
-
-
-class DeliveryError(Exception):
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
-        super().__init__(message)
-        self.permanent = permanent
-
-
-@dataclass(frozen=True)
-class Message:
-    """One message to one address. `address` is personal data: never log this object."""
-
-    delivery_id: str
-    channel: Channel
-    address: str = field(repr=False)
-    subject: str
-    text: str
-    html: str
-    payload: dict[str, Any]  # webhook body
-    unsubscribe_url: str | None = None
-
-
-class Sender(Protocol):
-    async def send(self, message: Message) -> None: ...
+from services.notify.domain.sending import DeliveryError, Message
 
 
 async def _post(channel: str, url: str, timeout_s: float, **request: Any) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
 
-from services.notify.domain.rules import language_of
+from shared.i18n import language_or_default
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -59,7 +59,7 @@ class Renderer:
         return "".join(template.blocks[name](template.new_context(context))).strip()
 
     def render(self, name: str, language: str, context: dict[str, Any]) -> Rendered:
-        lang = language_of(language)
+        lang = language_or_default(language)
         ctx = {**context, "lang": lang}
         text = self.env.get_template(f"{lang}/{name}.txt")
         html = self.env.get_template(f"{lang}/{name}.html")

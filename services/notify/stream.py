@@ -12,15 +12,19 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Callable
+from typing import Protocol
 
-from services.notify.store import NotifyStore
 from shared.aio import wait_any
 
 log = logging.getLogger(__name__)
 
 
+class StreamCounters(Protocol):
+    async def stream_counters(self, report_ids: list[str]) -> dict[str, int]: ...
+
+
 class StatusHub:
-    def __init__(self, store: NotifyStore, interval_s: float) -> None:
+    def __init__(self, store: StreamCounters, interval_s: float) -> None:
         self.store = store
         self.interval_s = interval_s
         self._watchers: dict[str, set[asyncio.Event]] = defaultdict(set)

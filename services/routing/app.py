@@ -1,26 +1,43 @@
-"""Wires routing together: runtime, stores, service, consumers, loops and routers."""
+"""Wires routing together, in the same order as every service: settings -> runtime -> stores
+-> use cases -> subscribers and loops -> routers -> app."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from fastapi import FastAPI
 
-from services.routing.api import build_router
-from services.routing.auth import Accounts
-from services.routing.handlers import created_handler, reopened_handler
+from services.routing.api import router
+from services.routing.api.deps import RoutingApi, UploadLimits
+from services.routing.api.schemas import Presenter
+from services.routing.errors import ERRORS
+from services.routing.handlers import handlers
 from services.routing.metrics import RoutingMetrics
-from services.routing.photos import PhotoStore
-from services.routing.service import RoutingService
 from services.routing.settings import RoutingSettings
-from services.routing.store import INDEXES, RoutingStore
+from services.routing.stores import (
+    INDEXES,
+    PHOTOS_BUCKET,
+    AccountStore,
+    AssignmentStore,
+    JurisdictionStore,
+    now_ms,
+)
+from services.routing.usecases.accounts import Accounts
+from services.routing.usecases.admin import JurisdictionAdmin
+from services.routing.usecases.deadlines import Deadlines
+from services.routing.usecases.events import IncomingReports
+from services.routing.usecases.operator import OperatorCommands, OperatorQueries
+from services.routing.usecases.photos import ResolutionPhotos
+from services.routing.usecases.staff import StaffCommands, StaffQueries
+from services.routing.usecases.workflow import Jurisdictions, Workflow
 from shared.aio import wait_any
-from shared.auth import AuthConfig, TokenCodec
-from shared.consumer import session_handler
+from shared.auth import AuthConfig, TokenCodec, principal_dependency
 from shared.events import Topic
 from shared.http import create_app
+from shared.photos import PhotoStore, sweep_loop
 from shared.runtime import Loop, Runtime
 
 log = logging.getLogger(__name__)
@@ -37,13 +54,13 @@ PRODUCED = (
 )
 
 
-def startup_loop(service: RoutingService) -> Loop:
+def startup_loop(admin: JurisdictionAdmin) -> Loop:
     async def seed_jurisdiction(stop: asyncio.Event) -> None:
         """Seeds the jurisdiction if newer and republishes the catalogue, once per start."""
         delay = 0.5
         while not stop.is_set():
             try:
-                j = await service.seed_and_publish()
+                j = await admin.seed_and_publish()
             except Exception as exc:
                 log.warning("jurisdiction seeding failed, retrying in %.1fs: %r", delay, exc)
                 await wait_any(stop, timeout=delay)
@@ -55,13 +72,13 @@ def startup_loop(service: RoutingService) -> Loop:
     return seed_jurisdiction
 
 
-def deadline_loop(service: RoutingService, interval: float) -> Loop:
+def deadline_loop(deadlines: Deadlines, interval: float) -> Loop:
     async def check_deadlines(stop: asyncio.Event) -> None:
         """Every `interval`: escalate breached deadlines once, refresh the business gauges."""
         while not stop.is_set():
             try:
-                await service.check_deadlines()
-                await service.refresh_gauges()
+                await deadlines.check()
+                await deadlines.refresh_gauges()
             except Exception as exc:
                 log.warning("deadline check failed: %r", exc)
             await wait_any(stop, timeout=interval)
@@ -69,37 +86,82 @@ def deadline_loop(service: RoutingService, interval: float) -> Loop:
     return check_deadlines
 
 
-def build_app(settings: RoutingSettings) -> FastAPI:
-    runtime = Runtime(settings, INDEXES)
-    store = RoutingStore(runtime.db)
-    accounts = Accounts(store, demo_logins=settings.demo_logins)
+def photo_sweep_loop(photos: PhotoStore, settings: RoutingSettings) -> Loop:
+    async def sweep_photos(stop: asyncio.Event) -> None:
+        """Deletes resolution photos a crash left pending (their resolve never committed)."""
+        grace = timedelta(seconds=settings.photo_pending_grace_s)
+        await sweep_loop(photos, grace, settings.photo_sweep_interval_s, stop)
+
+    return sweep_photos
+
+
+@dataclass(frozen=True)
+class Wired:
+    api: RoutingApi  # what the routes use (`app.state.routing`)
+    reports: IncomingReports  # what the subscribers use
+    photo_store: PhotoStore  # what the sweep loop sweeps
+
+
+def use_cases(runtime: Runtime, settings: RoutingSettings) -> Wired:
+    """Stores, then the use cases over them."""
     metrics = RoutingMetrics(runtime.metrics.registry)
-    service = RoutingService(runtime, settings, store, accounts, metrics)
-    codec = TokenCodec(
+    photo_store = PhotoStore(runtime.db, PHOTOS_BUCKET)
+    jurisdictions = Jurisdictions(JurisdictionStore(runtime.db), settings.jurisdiction_file)
+    work = Workflow(
+        transactions=runtime.transactions,
+        assignments=AssignmentStore(runtime.db),
+        jurisdictions=jurisdictions,
+        metrics=metrics,
+        clock=now_ms,
+        default_deadline_hours=settings.default_deadline_hours,
+    )
+    photos = ResolutionPhotos(
+        photo_store, max_pixels=settings.photo_max_pixels, public_base_url=settings.public_base_url
+    )
+    accounts = Accounts(AccountStore(runtime.db), jurisdictions, demo_logins=settings.demo_logins)
+    password = settings.bootstrap_admin_password
+    bootstrap = (
+        (settings.bootstrap_admin_username, password.get_secret_value()) if password else None
+    )
+    tokens = TokenCodec(
         AuthConfig(secret=settings.jwt_secret, ttl=timedelta(seconds=settings.jwt_ttl_s))
     )
-
-    runtime.consumer.subscribe_many(
-        {
-            t: session_handler(h)
-            for t, h in (
-                {
-                    Topic.REPORT_CREATED: created_handler(service),
-                    Topic.REPORT_REOPENED: reopened_handler(service),
-                }
-            ).items()
-        }
+    api = RoutingApi(
+        staff_queries=StaffQueries(work),
+        staff=StaffCommands(work, photos),
+        operator_queries=OperatorQueries(work),
+        operator=OperatorCommands(work),
+        admin=JurisdictionAdmin(
+            runtime.transactions, jurisdictions, accounts, now_ms, bootstrap_admin=bootstrap
+        ),
+        accounts=accounts,
+        deadlines=Deadlines(work),
+        photos=photos,
+        present=Presenter(photos, now_ms),
+        tokens=tokens,
+        verify=principal_dependency(tokens),
+        upload_limits=UploadLimits(settings.photos_max_count, settings.photo_max_bytes),
     )
+    return Wired(api, IncomingReports(work), photo_store)
+
+
+def build_app(settings: RoutingSettings) -> FastAPI:
+    runtime = Runtime(settings, INDEXES)
+    wired = use_cases(runtime, settings)
+
+    runtime.consumer.subscribe_many(handlers(wired.reports))
     runtime.documents_publishing(*PRODUCED)
-    runtime.add_loop(startup_loop(service))
-    runtime.add_loop(deadline_loop(service, settings.deadline_check_interval_s))
+    runtime.add_loop(startup_loop(wired.api.admin))
+    runtime.add_loop(deadline_loop(wired.api.deadlines, settings.deadline_check_interval_s))
+    runtime.add_loop(photo_sweep_loop(wired.photo_store, settings))
 
     app = create_app(
         runtime,
         title="Routing",
         description="Jurisdiction, assignment of reports to agencies, staff and operator "
         "workflow, deadlines, staff login. Reporters' identities are never stored here.",
+        errors=ERRORS,
     )
-    app.include_router(build_router(service, codec, PhotoStore(runtime.db)))
-    app.state.routing = service
+    app.include_router(router)
+    app.state.routing = wired.api
     return app

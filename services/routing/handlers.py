@@ -1,25 +1,20 @@
-"""Thin event handlers: decode and hand over to the service, in the consumer's transaction."""
+"""Subscribers: decode the event, hand it to the use case in the consumer's unit of work."""
 
 from __future__ import annotations
 
-from pymongo.asynchronous.client_session import AsyncClientSession
+from services.routing.usecases.events import IncomingReports
+from shared.consumer import Handler
+from shared.events import CloudEvent, ReportCreatedV1, ReportReopenedV1, Topic
+from shared.uow import UnitOfWork
 
-from services.routing.service import RoutingService
-from shared.consumer import SessionHandler
-from shared.events import CloudEvent
 
-
-def created_handler(service: RoutingService) -> SessionHandler:
-    async def on_report_created(event: CloudEvent, session: AsyncClientSession) -> None:
+def handlers(reports: IncomingReports) -> dict[str, Handler]:
+    async def on_report_created(event: CloudEvent, uow: UnitOfWork) -> None:
         """Routes a new report to an agency (idempotent by report id)."""
-        await service.on_report_created(event, session)
+        await reports.created(event.payload(ReportCreatedV1), event.sequence, uow)
 
-    return on_report_created
-
-
-def reopened_handler(service: RoutingService) -> SessionHandler:
-    async def on_report_reopened(event: CloudEvent, session: AsyncClientSession) -> None:
+    async def on_report_reopened(event: CloudEvent, uow: UnitOfWork) -> None:
         """Routes a reopened report again."""
-        await service.on_report_reopened(event, session)
+        await reports.reopened(event.payload(ReportReopenedV1), event.sequence, uow)
 
-    return on_report_reopened
+    return {Topic.REPORT_CREATED: on_report_created, Topic.REPORT_REOPENED: on_report_reopened}

@@ -30,6 +30,13 @@ class RoutingSettings(ServiceSettings):
     photo_max_pixels: int = Field(
         default=40_000_000, ge=1, description="Larger images are refused as decompression bombs"
     )
+    photo_pending_grace_s: float = Field(
+        default=900.0,
+        ge=60,
+        description="A photo not confirmed by its resolve's transaction this long after upload "
+        "is an orphan and the sweep loop deletes it",
+    )
+    photo_sweep_interval_s: float = Field(default=300.0, gt=0)
     public_base_url: str = Field(
         default="http://127.0.0.1:8002", description="Base of the photo URLs put in events"
     )

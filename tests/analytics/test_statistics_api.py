@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import random
+import time
 from typing import Any
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from services.analytics.rebuild import rebuild
-from services.analytics.store import DIRTY
+from services.analytics.stores.events import DIRTY
 from tests.analytics.conftest import Running
 from tests.analytics.factory import EXPECTED_STATUS, catalog_event, stories
 from tests.support import eventually
@@ -125,27 +127,55 @@ async def test_grid_counts_per_cell(loaded: Running) -> None:
 
 
 async def test_grid_cell_size_is_capped(loaded: Running) -> None:
-    body = await get(loaded, "/api/v1/stats/grid", cell=0.0000001)
-    assert body["cell_deg"] == 0.001
+    small = await get(loaded, "/api/v1/stats/grid", cell=0.0000001)
+    large = await get(loaded, "/api/v1/stats/grid", cell=5)
+    one = await get(loaded, "/api/v1/stats/grid", cell=0.05, limit=1)
+    assert (small["cell_deg"], large["cell_deg"]) == (0.001, 1.0)
+    assert (one["cells_total"], one["truncated"], [c["count"] for c in one["cells"]]) == (
+        2,
+        True,
+        [3],
+    )
 
 
 async def test_scoreboard_csv_matches_json(loaded: Running) -> None:
-    response = await loaded.client.get(
-        "/api/v1/stats/scoreboard.csv", params={"sort": "agency_id", "order": "asc"}
-    )
+    params = {"sort": "agency_id", "order": "asc", "lang": "en"}
+    response = await loaded.client.get("/api/v1/stats/scoreboard.csv", params=params)
     rows = list(csv.DictReader(io.StringIO(response.text)))
+    items = (await get(loaded, "/api/v1/stats/scoreboard", **params))["items"]
     assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers["content-disposition"] == 'attachment; filename="scoreboard.csv"'
+    assert rows == [{k: "" if v is None else str(v) for k, v in item.items()} for item in items]
     assert [(r["agency_id"], r["received"], r["resolved_on_time_pct"]) for r in rows] == [
         ("dot", "2", "50.0"),
         ("water", "2", "100.0"),
     ]
 
 
-async def test_format_csv_parameter_on_every_table(loaded: Running) -> None:
-    for table in ("summary", "scoreboard", "categories", "timeseries", "grid"):
-        response = await loaded.client.get(f"/api/v1/stats/{table}", params={"format": "csv"})
-        assert response.headers["content-type"].startswith("text/csv"), table
-        assert len(response.text.splitlines()) >= 2, table
+# The JSON list each table's CSV has one row per item of.
+TABLE_ITEMS = {"scoreboard": "items", "categories": "items", "timeseries": "items", "grid": "cells"}
+
+
+async def test_every_table_as_csv_has_one_row_per_json_item(loaded: Running) -> None:
+    for table, key in TABLE_ITEMS.items():
+        items = (await get(loaded, f"/api/v1/stats/{table}"))[key]
+        by_param = await loaded.client.get(f"/api/v1/stats/{table}", params={"format": "csv"})
+        by_path = await loaded.client.get(f"/api/v1/stats/{table}.csv")
+        assert by_param.headers["content-type"].startswith("text/csv"), table
+        assert by_param.text == by_path.text, table
+        rows = list(csv.DictReader(io.StringIO(by_param.text)))
+        assert len(rows) == len(items) > 0, table
+        assert rows[0] == {k: "" if items[0][k] is None else str(items[0][k]) for k in rows[0]}
+
+
+async def test_summary_csv_lists_every_number_and_group(loaded: Running) -> None:
+    summary = await get(loaded, "/api/v1/stats/summary")
+    response = await loaded.client.get("/api/v1/stats/summary.csv")
+    rows = {r["metric"]: r["value"] for r in csv.DictReader(io.StringIO(response.text))}
+    assert (rows["total"], rows["overdue_now"], rows["mean_rating"]) == ("5", "1", "3.0")
+    assert (rows["by_status.resolved"], rows["by_agency.water"]) == ("2", "2")
+    assert rows["by_category.flood"] == str(summary["by_category"]["flood"])
+    assert not any(m.startswith("agency_names") for m in rows)
 
 
 async def test_invalid_date_range_is_422(loaded: Running) -> None:
@@ -153,17 +183,43 @@ async def test_invalid_date_range_is_422(loaded: Running) -> None:
         "/api/v1/stats/summary", params={"from": "2025-03-05", "to": "2025-03-01"}
     )
     assert response.status_code == 422
-    assert response.json()["error"]["code"] == "validation_error"
+    assert response.json() == {
+        "error": {"code": "validation_error", "message": "`from` is after `to`"}
+    }
+
+
+def samples(text: str) -> dict[tuple[str, str], float]:
+    """`/metrics` values by (sample name, agency label)."""
+    return {
+        (sample.name, sample.labels.get("agency", "")): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
 
 
 async def test_business_gauges_on_metrics(loaded: Running) -> None:
-    async def gauges() -> str | None:
-        text = (await loaded.client.get("/metrics")).text
-        return text if 'analytics_overdue_assignments{agency="water"} 1.0' in text else None
+    """Values of a refresh that began after everything was projected (not an earlier one's)."""
+    refreshed = "analytics_gauges_refreshed_timestamp_seconds", ""
 
-    text = await eventually(gauges, timeout=20, what="gauges refreshed")
-    assert 'analytics_open_reports{agency="water"} 1.0' in text
-    assert 'analytics_on_time_ratio{agency="dot"} 0.5' in text
+    async def refreshed_after(since: float) -> dict[tuple[str, str], float] | None:
+        values = samples((await loaded.client.get("/metrics")).text)
+        return values if values.get(refreshed, 0) > since else None
+
+    start = time.time()
+    first = await eventually(lambda: refreshed_after(start), timeout=20, what="a refresh")
+    values = await eventually(
+        lambda: refreshed_after(first[refreshed]), timeout=20, what="a later refresh"
+    )
+    assert (
+        values[("analytics_open_reports", "water")],
+        values[("analytics_open_reports", "dot")],
+    ) == (1, 0)
+    assert (
+        values[("analytics_on_time_ratio", "dot")],
+        values[("analytics_on_time_ratio", "water")],
+    ) == (0.5, 1.0)
+    assert values[("analytics_overdue_assignments", "dot")] == 0
+    assert round(values[("analytics_on_time_ratio_overall", "")], 3) == 0.667
 
 
 async def test_rebuild_gives_the_same_numbers_as_live(loaded: Running) -> None:
@@ -176,7 +232,10 @@ async def test_rebuild_gives_the_same_numbers_as_live(loaded: Running) -> None:
 async def test_dashboard_language_follows_accept_language(loaded: Running) -> None:
     en = await loaded.client.get("/", headers={"Accept-Language": "en-US,en;q=0.9"})
     vi = await loaded.client.get("/", headers={"Accept-Language": "fr, vi;q=0.5"})
+    forced = await loaded.client.get("/", params={"lang": "vi"}, headers={"Accept-Language": "en"})
     assert ('<html lang="en">' in en.text, '<html lang="vi">' in vi.text) == (True, True)
+    assert '<html lang="vi">' in forced.text
+    assert en.headers["vary"] == "Accept-Language"
 
 
 async def test_dashboard_assets_are_served_locally(loaded: Running) -> None:

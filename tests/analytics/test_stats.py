@@ -1,12 +1,13 @@
-"""Percentiles, on-time ratio, sorting, buckets and CSV."""
+"""Percentiles, on-time ratio, sorting, buckets; the filters' `$match` and the CSV encoding."""
 
 from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
+from services.analytics.api.formats import to_csv
 from services.analytics.domain.stats import (
     Filters,
     bucket_keys,
@@ -15,8 +16,9 @@ from services.analytics.domain.stats import (
     percentile,
     scoreboard_row,
     sort_rows,
-    to_csv,
 )
+from services.analytics.stores.facts import match
+from tests.analytics.fakes import group
 
 
 def test_median_of_odd_and_even_counts() -> None:
@@ -36,25 +38,23 @@ def test_on_time_pct_rounds_and_handles_zero() -> None:
 
 
 def test_scoreboard_row_ignores_unresolved_durations() -> None:
-    group = {
-        "_id": "dot",
-        "received": 3,
-        "resolved": 2,
-        "on_time": 1,
-        "deadline_known": 2,
-        "backlog": 1,
-        "overdue": 0,
-        "mean_rating": 4.0,
-        "durations": [100, None, 300],
-    }
-    row = scoreboard_row(group, "DOT")
-    assert (row["median_time_to_resolve_s"], row["resolved_on_time_pct"]) == (200.0, 50.0)
+    dot = group(
+        "dot", received=3, resolved=2, on_time=1, deadline_known=2, durations=(100, None, 300)
+    )
+    row = scoreboard_row(dot, "DOT")
+    assert (row.median_time_to_resolve_s, row.resolved_on_time_pct) == (200.0, 50.0)
+
+
+@dataclass
+class Row:
+    id: str
+    v: int | None
 
 
 def test_sort_puts_missing_values_last_both_ways() -> None:
-    rows: list[dict[str, Any]] = [{"id": "a", "v": None}, {"id": "b", "v": 1}, {"id": "c", "v": 2}]
-    assert [r["id"] for r in sort_rows(rows, "v", True, "id")] == ["c", "b", "a"]
-    assert [r["id"] for r in sort_rows(rows, "v", False, "id")] == ["b", "c", "a"]
+    rows = [Row("a", None), Row("b", 1), Row("c", 2)]
+    assert [r.id for r in sort_rows(rows, "v", True, "id")] == ["c", "b", "a"]
+    assert [r.id for r in sort_rows(rows, "v", False, "id")] == ["b", "c", "a"]
 
 
 def test_week_buckets_start_on_monday() -> None:
@@ -63,13 +63,12 @@ def test_week_buckets_start_on_monday() -> None:
 
 def test_series_fills_empty_days_with_zero() -> None:
     points = fill_series({"2025-03-01": 2}, {"2025-03-03": 1}, "day", None, None)
-    assert [p["created"] for p in points] == [2, 0, 0]
-    assert points[2]["resolved"] == 1
+    assert [(p.created, p.resolved) for p in points] == [(2, 0), (0, 0), (0, 1)]
 
 
 def test_filters_become_a_match() -> None:
     f = Filters(date(2025, 3, 1), None, ("pothole",), ("dot", "water"))
-    assert f.match() == {
+    assert match(f) == {
         "created_day": {"$gte": "2025-03-01"},
         "category": "pothole",
         "agency_id": {"$in": ["dot", "water"]},

@@ -13,25 +13,21 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from shared.events import PAYLOADS
 from tests.e2e.conftest import Stack
+from tests.e2e.flow import (
+    EXPECTED_METRICS,
+    get_json,
+    metric_value,
+    metrics_text,
+    settled_resident_emails,
+    token,
+)
+from tests.shared.test_asyncapi import data_fields
 from tests.support import eventually
 
 HUE_CENTRE = {"lat": 16.4637, "lon": 107.5909}
 SERVICES = ("intake", "routing", "notify", "analytics")
-
-
-async def _json(client: httpx.AsyncClient, url: str, **kw: Any) -> Any:
-    response = await client.get(url, **kw)
-    return response.json() if response.status_code == 200 else None
-
-
-async def _token(client: httpx.AsyncClient, stack: Stack, username: str) -> str:
-    response = await client.post(
-        stack.url("routing") + "/api/v1/auth/token",
-        data={"username": username, "password": "demo"},
-    )
-    assert response.status_code == 200, response.text
-    return str(response.json()["access_token"])
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +36,7 @@ async def resolved_report(stack: Stack) -> dict[str, Any]:
     intake = stack.url("intake")
     async with httpx.AsyncClient(timeout=10) as client:
         categories = await eventually(
-            lambda: _json(client, intake + "/api/v1/categories"),
+            lambda: get_json(client, intake + "/api/v1/categories"),
             timeout=60,
             what="catalogue reached intake",
         )
@@ -60,13 +56,13 @@ async def resolved_report(stack: Stack) -> dict[str, Any]:
         report_id = created.json()["id"]
 
         async def assigned() -> Any:
-            view = await _json(client, f"{intake}/api/v1/reports/{report_id}")
+            view = await get_json(client, f"{intake}/api/v1/reports/{report_id}")
             return view if view and view["status"] == "assigned" and view["agency_id"] else None
 
         view = await eventually(assigned, timeout=60, what="report assigned")
-        token = await _token(client, stack, view["agency_id"])
-        auth = {"Authorization": f"Bearer {token}"}
-        queue = await _json(
+        staff_token = await token(client, stack, view["agency_id"])
+        auth = {"Authorization": f"Bearer {staff_token}"}
+        queue = await get_json(
             client,
             stack.url("routing") + "/api/v1/assignments",
             params={"report_id": report_id},
@@ -81,12 +77,14 @@ async def resolved_report(stack: Stack) -> dict[str, Any]:
         assert resolve.status_code == 200, resolve.text
 
         async def resolved() -> Any:
-            view = await _json(client, f"{intake}/api/v1/reports/{report_id}")
+            view = await get_json(client, f"{intake}/api/v1/reports/{report_id}")
             return view if view and view["status"] == "resolved" else None
 
         return {
             "id": report_id,
             "created": created.json(),
+            "assigned": view,
+            "assignment": assignment,
             "view": await eventually(resolved, timeout=60, what="report resolved"),
         }
 
@@ -94,8 +92,10 @@ async def resolved_report(stack: Stack) -> dict[str, Any]:
 def test_resident_sees_the_report_resolved_by_the_agency_it_was_routed_to(
     resolved_report: dict[str, Any],
 ) -> None:
+    routed_to = resolved_report["assigned"]["agency_id"]
+    assert resolved_report["assignment"]["agency_id"] == routed_to
     assert resolved_report["view"]["status"] == "resolved"
-    assert resolved_report["view"]["agency_id"]
+    assert resolved_report["view"]["agency_id"] == routed_to
 
 
 def test_no_public_view_carries_the_reporters_contact(resolved_report: dict[str, Any]) -> None:
@@ -109,10 +109,10 @@ async def test_notifications_recorded_for_the_report(
     stack: Stack, resolved_report: dict[str, Any]
 ) -> None:
     async with httpx.AsyncClient(timeout=10) as client:
-        auth = {"Authorization": f"Bearer {await _token(client, stack, 'operator')}"}
+        auth = {"Authorization": f"Bearer {await token(client, stack, 'operator')}"}
 
         async def logged() -> Any:
-            log = await _json(
+            log = await get_json(
                 client,
                 stack.url("notify") + "/api/v1/notifications",
                 params={"report_id": resolved_report["id"]},
@@ -130,7 +130,7 @@ async def test_analytics_counts_the_resolved_report(
     async with httpx.AsyncClient(timeout=10) as client:
 
         async def counted() -> Any:
-            summary = await _json(client, stack.url("analytics") + "/api/v1/stats/summary")
+            summary = await get_json(client, stack.url("analytics") + "/api/v1/stats/summary")
             return summary if summary and summary["by_status"].get("resolved", 0) >= 1 else None
 
         summary = await eventually(counted, timeout=60, what="analytics counts resolution")
@@ -142,13 +142,21 @@ async def test_resident_gets_one_email_per_step_in_the_local_mail_sink(
     stack: Stack, resolved_report: dict[str, Any]
 ) -> None:
     """received, assigned, resolved: three emails, each delivered once, none to anyone else."""
-
-    async def three() -> list[Any] | None:
-        box = mailbox.Maildir(stack.workdir / "mail", create=False)
-        mails = [m for m in box if m["To"] == "resident@example.org"]
-        return mails if len(mails) >= 3 else None
-
-    mails = await eventually(three, timeout=60, what="three emails to the resident")
+    async with httpx.AsyncClient(timeout=10) as client:
+        deliveries = await eventually(
+            lambda: settled_resident_emails(client, stack, resolved_report["id"]),
+            timeout=60,
+            what="the resident's emails sent",
+        )
+    # Every delivery is settled: no further email for this report can still arrive.
+    assert sorted(d["event_type"] for d in deliveries) == [
+        "report.assigned",
+        "report.created",
+        "report.resolved",
+    ]
+    assert {d["status"] for d in deliveries} == {"sent"}
+    box = mailbox.Maildir(stack.workdir / "mail", create=False)
+    mails = [m for m in box if m["To"] == "resident@example.org"]
     assert len(mails) == 3
     assert len({m["Message-ID"] for m in mails}) == 3
     assert all(m["List-Unsubscribe"] for m in mails)
@@ -177,13 +185,53 @@ def test_one_trace_id_links_the_report_in_intake_and_routing_logs(
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_metrics_parse_and_show_requests_and_events(
+async def test_metrics_count_the_reports_requests_and_events(
     stack: Stack, resolved_report: dict[str, Any], service: str
 ) -> None:
-    text = httpx.get(stack.url(service) + "/metrics", timeout=10).text
-    names = {f.name for f in text_string_to_metric_families(text)}
-    assert "http_requests" in names
-    assert {"events_consumed", "events_published"} & names
+    async with httpx.AsyncClient(timeout=10) as client:
+
+        async def counted() -> str | None:
+            text = await metrics_text(client, stack, service)
+            reached = all(
+                metric_value(text, name, labels) >= least
+                for name, labels, least, _ in EXPECTED_METRICS[service]
+            )
+            return text if reached else None
+
+        text = await eventually(counted, timeout=60, what=f"{service} metrics counted the report")
+    for name, labels, least, exact in EXPECTED_METRICS[service]:
+        if exact:
+            assert metric_value(text, name, labels) == least, (name, labels)
+    assert metric_value(text, "events_dead_lettered_total", {}) == 0
+    assert metric_value(text, "http_requests_total", {"status": "500"}) == 0
+
+
+async def test_routing_counts_the_one_resolve_request(
+    stack: Stack, resolved_report: dict[str, Any]
+) -> None:
+    async with httpx.AsyncClient(timeout=10) as client:
+        text = await metrics_text(client, stack, "routing")
+    resolves = [
+        sample
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "http_requests_total"
+        and sample.labels["method"] == "POST"
+        and sample.labels["route"].endswith("/resolve")
+    ]
+    assert [(s.labels["status"], s.value) for s in resolves] == [("200", 1.0)]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_asyncapi_types_every_topic_by_its_payload(stack: Stack, service: str) -> None:
+    async with httpx.AsyncClient(timeout=10) as client:
+        doc = (await client.get(stack.url(service) + "/asyncapi.json")).json()
+    operations = doc["operations"]
+    assert operations
+    for channel in operations:
+        topic = doc["channels"][channel]["address"].split(".", 1)[1]  # after the "e2e…." prefix
+        model = PAYLOADS[topic]
+        assert data_fields(doc, channel) == set(model.model_fields), channel
 
 
 def test_a_crashed_service_is_restarted(stack: Stack, resolved_report: dict[str, Any]) -> None:

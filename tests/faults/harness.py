@@ -17,6 +17,7 @@ import httpx
 from pymongo import AsyncMongoClient
 
 from devstack.servers import free_port
+from tests.faults.offsets import committed_to_end
 from tests.support import eventually, unique
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -125,6 +126,18 @@ class Launcher:
     def stop_all(self) -> None:
         for svc in reversed(self.made):
             svc.stop()
+
+    async def caught_up(self, svc: ServiceProcess, topic: str, timeout: float = 60) -> None:
+        """Waits until `svc`'s group has committed every message of `topic`. Offsets are
+        committed only after an event's effect is stored, so nothing of it is still in flight:
+        a check that something did NOT happen (twice) is meaningful only after this."""
+        group = self.prefix + svc.name  # KAFKA_GROUP_ID is empty: `<prefix><service>`
+        await eventually(
+            lambda: committed_to_end(self.kafka, group, self.prefix + topic),
+            timeout=timeout,
+            interval=0.5,
+            what=f"{group} consumed all of {topic}",
+        )
 
 
 @dataclass(frozen=True)

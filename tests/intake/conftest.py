@@ -14,10 +14,11 @@ from aiokafka import AIOKafkaProducer
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from pydantic import BaseModel
+from pymongo.asynchronous.database import AsyncDatabase
 
 from services.intake.app import build_app
-from services.intake.service import Intake
 from services.intake.settings import IntakeSettings
+from services.intake.usecases import Intake
 from shared.events import (
     CATALOG_KEY,
     CatalogV1,
@@ -27,6 +28,7 @@ from shared.events import (
     Topic,
 )
 from shared.kafka import all_topics, ensure_topics
+from shared.mongo import Document
 from shared.outbox import encode
 from tests.conftest import Infra
 from tests.support import eventually, unique, wait_ready
@@ -91,6 +93,17 @@ class Running:
     def intake(self) -> Intake:
         intake: Intake = self.app.state.intake
         return intake
+
+    @property
+    def db(self) -> AsyncDatabase[Document]:
+        db: AsyncDatabase[Document] = self.app.state.runtime.db
+        return db
+
+    async def report_doc(self, report_id: str) -> Document:
+        """The stored document of a report (its storage shape, private fields included)."""
+        doc = await self.db.reports.find_one({"_id": report_id})
+        assert doc is not None, f"report {report_id} not stored"
+        return doc
 
     def client(self, ip: str | None = None) -> httpx.AsyncClient:
         """A client with its own source IP (so each test has its own rate-limit bucket)."""

@@ -7,14 +7,24 @@ from datetime import UTC, datetime
 import pytest
 
 from services.intake.domain import rules
-from services.intake.domain.catalog import pick_language, validate_attributes
-from services.intake.domain.errors import Conflict, InvalidInput
-from services.intake.domain.idempotency import Decision, decide, fingerprint
+from services.intake.domain.catalog import Catalog, validate_attributes
+from services.intake.domain.errors import InvalidInput, NotResolved
+from services.intake.domain.idempotency import (
+    Decision,
+    IdempotencyRecord,
+    decide,
+    fingerprint,
+)
 from services.intake.domain.paging import decode_cursor, encode_cursor
 from services.intake.domain.ratelimit import TokenBuckets
+from shared.i18n import pick_language
 from tests.intake.conftest import CATALOG
 
 LIGHT = next(c for c in CATALOG.categories if c.code == "streetlight")
+
+
+def record(fp: str) -> IdempotencyRecord:
+    return IdempotencyRecord("k", fp, "r1", "sealed", datetime(2026, 1, 1, tzinfo=UTC))
 
 
 def test_unknown_key_means_create() -> None:
@@ -22,24 +32,24 @@ def test_unknown_key_means_create() -> None:
 
 
 def test_same_key_same_body_means_replay_whatever_the_key_order() -> None:
-    stored = {"fingerprint": fingerprint({"a": 1, "b": 2})}
+    stored = record(fingerprint({"a": 1, "b": 2}))
     assert decide(stored, fingerprint({"b": 2, "a": 1})) is Decision.REPLAY
 
 
 def test_same_key_other_body_means_conflict() -> None:
-    stored = {"fingerprint": fingerprint({"a": 1})}
+    stored = record(fingerprint({"a": 1}))
     assert decide(stored, fingerprint({"a": 2})) is Decision.CONFLICT
 
 
 def test_only_resolved_reports_can_be_rated() -> None:
     rules.check_can_rate("resolved")
-    with pytest.raises(Conflict):
+    with pytest.raises(NotResolved):
         rules.check_can_rate("assigned")
 
 
 def test_reopen_needs_resolved_or_closed() -> None:
     rules.check_can_reopen("closed")
-    with pytest.raises(Conflict):
+    with pytest.raises(NotResolved):
         rules.check_can_reopen("in_progress")
 
 
@@ -70,6 +80,11 @@ def test_valid_attributes_come_back_clean() -> None:
         "pole_id": "P1",
         "issues": ["dark"],
     }
+
+
+def test_open311_keeps_only_the_attributes_a_service_defines() -> None:
+    given = {"pole_id": "P1", "fixmystreet_id": "42"}
+    assert Catalog(CATALOG).defined_attributes("streetlight", given) == {"pole_id": "P1"}
 
 
 def test_accept_language_picks_by_quality() -> None:

@@ -81,10 +81,7 @@ async def test_support_counts_once_per_client(running: Running) -> None:
     assert again.status_code == 409
     assert third.json()["supporters"] == 2
     assert (
-        await running.intake.rt.db.outbox.count_documents(
-            {"subject": rid, "type": "report.supported"}
-        )
-        == 2
+        await running.db.outbox.count_documents({"subject": rid, "type": "report.supported"}) == 2
     )
 
 

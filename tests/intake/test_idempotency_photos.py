@@ -23,8 +23,8 @@ async def test_retry_with_same_key_makes_one_report(running: Running) -> None:
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json()["id"] == first.json()["id"]
     assert again.json()["tracking_token"] == first.json()["tracking_token"]
-    assert await running.intake.rt.db.reports.count_documents({"_id": first.json()["id"]}) == 1
-    created = running.intake.rt.db.outbox.count_documents(
+    assert await running.db.reports.count_documents({"_id": first.json()["id"]}) == 1
+    created = running.db.outbox.count_documents(
         {"subject": first.json()["id"], "type": "report.created"}
     )
     assert await created == 1

@@ -3,7 +3,7 @@ the tracking token gives the timeline, rating and reopening."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -64,10 +64,14 @@ async def view_when(client: httpx.AsyncClient, rid: str, **expected: Any) -> dic
 async def test_assigned_event_sets_status_agency_and_due_time(running: Running) -> None:
     async with running.client() as client:
         rid, _ = await new_report(client)
-        await running.publish(assigned(rid))
+        event = assigned(rid)
+        await running.publish(event)
         view = await view_when(client, rid, status="assigned")
+    due = event.payload(ReportAssignedV1).due_at
     assert view["agency_name"] == "Agency roads"
-    assert view["expected_at"]
+    # the event's due time itself (MongoDB keeps milliseconds)
+    assert abs(datetime.fromisoformat(view["expected_at"]) - due) < timedelta(milliseconds=1)
+    assert view["overdue"] is False
 
 
 async def test_out_of_order_and_duplicated_events_end_resolved(running: Running) -> None:
@@ -98,7 +102,10 @@ async def test_rating_before_resolution_is_refused(running: Running) -> None:
         r = await client.post(
             f"/api/v1/reports/{rid}/rating", json={"rating": 5}, headers={"X-Tracking-Token": token}
         )
-    assert r.status_code == 409
+        after = (await client.get(f"/api/v1/reports/{rid}")).json()
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "not_resolved")
+    assert after["status"] == "received"
+    assert await running.db.outbox.count_documents({"subject": rid, "type": "report.rated"}) == 0
 
 
 async def test_rating_a_resolved_report_closes_it_and_reopen_brings_it_back(
@@ -121,7 +128,7 @@ async def test_rating_a_resolved_report_closes_it_and_reopen_brings_it_back(
     assert reopened.json()["status"] == "received"
     types = [e["type"] for e in timeline["entries"]]
     assert {"report.rated", "report.closed", "report.reopened", "report.resolved"} <= set(types)
-    outbox = running.intake.rt.db.outbox
+    outbox = running.db.outbox
     emitted = {d["type"] async for d in outbox.find({"subject": rid})}
     assert {"report.rated", "report.closed", "report.reopened"} <= emitted
 
@@ -130,15 +137,12 @@ async def test_reconciler_reannounces_a_stale_received_report(running: Running) 
     async with running.client() as client:
         rid, _ = await new_report(client)
     later = utcnow() + timedelta(seconds=running.settings.reconcile_after_s + 1)
-    assert await running.intake.reconcile_once(later) >= 1
-    created = [
-        d
-        async for d in running.intake.rt.db.outbox.find({"subject": rid, "type": "report.created"})
-    ]
+    assert await running.intake.upkeep.reconcile_once(later) >= 1
+    created = [d async for d in running.db.outbox.find({"subject": rid, "type": "report.created"})]
     assert len(created) == 2
     assert created[0]["_id"] != created[1]["_id"]
     assert created[0]["event"]["data"] == created[1]["event"]["data"]
-    assert await running.intake.reconcile_once(later) == 0  # not again within the interval
+    assert await running.intake.upkeep.reconcile_once(later) == 0  # not again within the interval
 
 
 async def test_autoclose_closes_an_old_resolved_report(running: Running) -> None:
@@ -147,9 +151,9 @@ async def test_autoclose_closes_an_old_resolved_report(running: Running) -> None
         await running.publish(resolved(rid))
         await view_when(client, rid, status="resolved")
         later = utcnow() + timedelta(days=running.settings.autoclose_after_days + 1)
-        await running.intake.autoclose_once(later)
+        await running.intake.upkeep.autoclose_once(later)
         view = await view_when(client, rid, status="closed")
-    closing = await running.intake.rt.db.outbox.find_one({"subject": rid, "type": "report.closed"})
+    closing = await running.db.outbox.find_one({"subject": rid, "type": "report.closed"})
     assert view["status"] == "closed"
     assert closing is not None
     assert closing["event"]["data"]["reason"] == "auto"

@@ -70,7 +70,7 @@ async def test_post_with_attributes_then_read_it_back(running: Running) -> None:
     assert (one["status"], one["service_code"], one["long"]) == ("open", "streetlight", 107.6)
     assert one["requested_datetime"].endswith("+00:00")
     assert xml.findtext("request/service_request_id") == rid
-    stored = await running.intake.get(rid)
+    stored = await running.report_doc(rid)
     assert stored["attributes"] == {"pole_id": "P-17", "issues": ["dark", "flicker"]}
     assert stored["channel"] == "open311"
     assert "open311@example.org" not in str(stored["created_payload"])
@@ -219,7 +219,7 @@ async def test_post_retried_with_idempotency_key_makes_one_request(running: Runn
     assert (first.status_code, again.status_code) == (201, 200)
     rid = first.json()[0]["service_request_id"]
     assert ET.fromstring(again.content).findtext("request/service_request_id") == rid
-    assert await running.intake.rt.db.reports.count_documents({"_id": rid}) == 1
+    assert await running.db.reports.count_documents({"_id": rid}) == 1
     assert (other.status_code, other.json()[0]["code"]) == (409, 409)
 
 
@@ -230,3 +230,30 @@ async def test_post_idempotency_key_is_scoped_to_the_client(running: Running) ->
         b = await two.post(f"{BASE}/requests.json", data=POST_FORM, headers=headers)
     assert (a.status_code, b.status_code) == (201, 201)
     assert a.json()[0]["service_request_id"] != b.json()[0]["service_request_id"]
+
+
+async def test_creating_too_fast_is_429_error_array_with_retry_after(running: Running) -> None:
+    burst = running.settings.rate_limit_create_burst
+    async with running.client() as client:
+        codes = [
+            (await client.post(f"{BASE}/requests.json", data=POST_FORM)).status_code
+            for _ in range(burst)
+        ]
+        refused = await client.post(f"{BASE}/requests.xml", data=POST_FORM)
+    assert codes == [201] * burst
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert ET.fromstring(refused.content).findtext("error/code") == "429"
+
+
+async def test_unknown_format_is_404_error_array(running: Running) -> None:
+    async with running.client() as client:
+        r = await client.get(f"{BASE}/services.txt")
+    assert (r.status_code, r.json()[0]["code"]) == (404, 404)
+
+
+async def test_invalid_page_size_is_400_not_422(running: Running) -> None:
+    async with running.client() as client:
+        r = await client.get(f"{BASE}/requests.json?page_size=0")
+    assert (r.status_code, r.json()[0]["code"]) == (400, 400)
+    assert "page_size must be between 1 and" in r.json()[0]["description"]

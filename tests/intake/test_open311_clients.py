@@ -65,7 +65,7 @@ async def test_send_service_request_returns_a_request_id_in_request_zero(
     assert 200 <= r.status_code < 300, r.text
     rid = request_id_from_post(simple(r.content))
     assert rid
-    stored = await running.intake.get(rid)
+    stored = await running.report_doc(rid)
     assert stored["lat"] == 16.470123
     assert stored["attributes"] == {"pole_id": "P-9", "issues": ["dark"]}  # extras dropped
     assert stored["description"].startswith("Đèn tắt\n\n")
@@ -88,7 +88,7 @@ async def test_several_media_urls_keep_the_first(running: Running) -> None:
             simple((await client.post(BASE + "requests.xml", data=form)).content)
         )
     assert rid
-    assert (await running.intake.get(rid))["media_url"] == "https://fms.example/p/1.jpeg"
+    assert (await running.report_doc(rid))["media_url"] == "https://fms.example/p/1.jpeg"
 
 
 async def test_refusal_is_an_errors_document_process_error_can_read(running: Running) -> None:

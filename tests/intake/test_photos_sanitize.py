@@ -13,8 +13,17 @@ from services.intake.domain.photos import sanitize
 MAX = 40_000_000
 
 
-def jpeg_with_gps(size: tuple[int, int] = (64, 32), orientation: int | None = None) -> bytes:
-    img = Image.new("RGB", size, (200, 30, 30))
+RED, BLUE = (200, 30, 30), (30, 30, 200)
+
+
+def jpeg_with_gps(
+    size: tuple[int, int] = (64, 32), orientation: int | None = None, two_tone: bool = False
+) -> bytes:
+    """A JPEG carrying GPS EXIF; `two_tone`: left half red, right half blue (so a rotation is
+    observable)."""
+    img = Image.new("RGB", size, RED)
+    if two_tone:
+        img.paste(BLUE, (size[0] // 2, 0, size[0], size[1]))
     exif = Image.Exif()
     exif[0x010F] = "PhoneMaker"  # Make
     gps = exif.get_ifd(0x8825)
@@ -34,9 +43,21 @@ def test_jpeg_with_gps_comes_back_with_no_exif_at_all() -> None:
     assert "exif" not in clean.info
 
 
+def _near(pixel: object, colour: tuple[int, int, int]) -> bool:
+    assert isinstance(pixel, tuple)
+    return all(abs(a - b) < 40 for a, b in zip(pixel, colour, strict=True))
+
+
 def test_orientation_is_applied_to_the_pixels() -> None:
-    photo = sanitize(jpeg_with_gps((64, 32), orientation=6), max_pixels=MAX)
-    assert (photo.width, photo.height) == (32, 64)
+    """EXIF orientation 6 means "rotate 90° clockwise to display": the left (red) half ends on
+    top, the right (blue) half at the bottom, and no orientation tag is left to apply twice."""
+    raw = jpeg_with_gps((64, 32), orientation=6, two_tone=True)
+    photo = sanitize(raw, max_pixels=MAX)
+    clean = Image.open(io.BytesIO(photo.data)).convert("RGB")
+    assert (photo.width, photo.height) == clean.size == (32, 64)
+    assert _near(clean.getpixel((16, 12)), RED)
+    assert _near(clean.getpixel((16, 52)), BLUE)
+    assert 0x0112 not in clean.getexif()
 
 
 def test_thumbnail_is_made_within_the_size() -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from services.intake.domain.report import TimelineEntry
 from services.intake.domain.updates import in_window, report_updates
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
@@ -13,19 +15,19 @@ DAY = (T0 - timedelta(days=1), T0 + timedelta(days=1))
 
 def entry(
     n: int, type_: str, status: str | None, note: str | None = None, **kw: Any
-) -> dict[str, Any]:
+) -> TimelineEntry:
     at = T0 + timedelta(minutes=n)
-    return {
-        "event_id": f"ev-{n}",
-        "type": type_,
-        "status": status,
-        "at": at,
-        "recorded_at": at,
-        "agency_id": "roads",
-        "agency_name": "Roads",
-        "note": note,
+    return TimelineEntry(
+        event_id=f"ev-{n}",
+        type=type_,
+        status=status,
+        at=at,
+        recorded_at=at,
+        agency_id="roads",
+        agency_name="Roads",
+        note=note,
         **kw,
-    }
+    )
 
 
 def test_an_entry_that_changed_nothing_repeats_the_status_in_force() -> None:
@@ -87,10 +89,9 @@ def test_agency_note_is_the_text_and_a_missing_one_is_generated() -> None:
 
 
 def test_window_reads_recorded_time_and_falls_back_to_event_time() -> None:
-    late = entry(1, "report.assigned", "assigned")
-    late["at"] = T0 - timedelta(days=3)  # happened long ago, reached intake now
-    legacy = entry(2, "report.in_progress", "in_progress")
-    del legacy["recorded_at"]
+    # happened long ago, reached intake now
+    late = replace(entry(1, "report.assigned", "assigned"), at=T0 - timedelta(days=3))
+    legacy = replace(entry(2, "report.in_progress", "in_progress"), recorded_at=None)
     window = (T0 - timedelta(hours=1), T0 + timedelta(hours=1))
     updates = report_updates("r1", [late, legacy], "en", *window)
     assert [u.update_id for u in updates] == ["ev-1", "ev-2"]
@@ -105,8 +106,8 @@ def test_status_before_the_window_still_counts() -> None:
 
 
 def test_updates_of_several_reports_are_oldest_first() -> None:
-    docs = [
-        {"_id": "b", "timeline": [entry(2, "report.assigned", "assigned")]},
-        {"_id": "a", "timeline": [entry(1, "report.assigned", "assigned")]},
+    timelines = [
+        ("b", [entry(2, "report.assigned", "assigned")]),
+        ("a", [entry(1, "report.assigned", "assigned")]),
     ]
-    assert [u.service_request_id for u in in_window(docs, "en", *DAY)] == ["a", "b"]
+    assert [u.service_request_id for u in in_window(timelines, "en", *DAY)] == ["a", "b"]

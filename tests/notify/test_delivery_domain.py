@@ -72,7 +72,10 @@ def test_unsubscribe_token_names_the_address_without_containing_it() -> None:
     tokens = UnsubscribeTokens("secret")
     token = tokens.issue(Channel.EMAIL, "N@Example.org")
     assert "example" not in token.lower()
-    assert tokens.verify(token) == tokens.address_key(Channel.EMAIL, "n@example.org")
+    assert tokens.verify_token(token) == (
+        Channel.EMAIL,
+        tokens.address_key(Channel.EMAIL, "n@example.org"),
+    )
 
 
 def test_sms_token_names_the_phone_number_whatever_its_spelling() -> None:
@@ -123,9 +126,9 @@ def test_long_sms_without_opt_out_line_uses_the_whole_cap() -> None:
 
 def test_forged_unsubscribe_token_is_refused() -> None:
     key = UnsubscribeTokens("secret").address_key(Channel.EMAIL, "n@example.org")
-    assert UnsubscribeTokens("secret").verify(f"{key}.deadbeef") is None
+    assert UnsubscribeTokens("secret").verify_token(f"{key}.deadbeef") is None
     assert (
-        UnsubscribeTokens("other").verify(
+        UnsubscribeTokens("other").verify_token(
             UnsubscribeTokens("secret").issue(Channel.EMAIL, "n@example.org")
         )
         is None

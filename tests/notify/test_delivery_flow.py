@@ -107,6 +107,15 @@ async def test_unsubscribe_link_stops_further_emails(stack: Stack) -> None:
     assert len(stack.mailbox.to(address)) == 1
 
 
+async def test_forged_unsubscribe_link_is_refused_in_the_common_error_shape(stack: Stack) -> None:
+    for method in ("GET", "POST"):
+        r = await stack.client.request(method, "/api/v1/unsubscribe", params={"token": "k.bad"})
+        assert r.status_code == 400
+        assert r.json() == {
+            "error": {"code": "invalid_token", "message": "this unsubscribe link is not valid"}
+        }
+
+
 async def test_flaky_webhook_gets_exactly_one_signed_delivery(stack: Stack) -> None:
     report = rid()
     await stack.publish(assigned(report, "flaky"))
@@ -196,8 +205,13 @@ async def test_redelivered_and_reannounced_events_send_nothing_twice(stack: Stac
     await stack.apply(created(report, {"email": address}, language="en", seq=2))
     await stack.apply(assigned(report, "roads", seq=2))
     await stack.apply(resolved(report, "roads", seq=3))
-    await emails_to(stack, address, 3)
-    entries = await stack.deliveries(report, channel="email", recipient_kind="resident")
+
+    # Every event is processed: the deliveries are final; wait until the worker sent them all.
+    async def all_sent() -> list[dict[str, Any]]:
+        items = await stack.deliveries(report, channel="email", recipient_kind="resident")
+        return items if all(i["status"] == "sent" for i in items) else []
+
+    entries = await eventually(all_sent, what="emails sent")
     assert sorted(e["event_type"] for e in entries) == [
         "report.assigned",
         "report.created",
@@ -269,41 +283,3 @@ async def test_channels_endpoint_says_what_is_switched_on(stack: Stack) -> None:
         "webhook": True,
         "sms": True,
     }
-
-
-def sample(text: str, name: str) -> float:
-    """The value of one series in a Prometheus text page (0 when absent)."""
-    found = re.search(rf"^{re.escape(name)} (\S+)$", text, re.MULTILINE)
-    return float(found.group(1)) if found else 0.0
-
-
-async def test_metrics_show_deliveries_queue_and_latency(stack: Stack) -> None:
-    address = f"{rid()}@example.org"
-    await stack.publish(created(rid(), {"email": address}))
-    await emails_to(stack, address, 1)
-
-    async def counted() -> str:
-        text = (await stack.client.get("/metrics")).text
-        return (
-            text if 'notifications_delivered_total{channel="email",outcome="sent"}' in text else ""
-        )
-
-    text = await eventually(counted, what="delivery counted")
-    assert 'notifications_queue_depth{state="pending"}' in text
-    assert 'notifications_queue_depth{state="failed"}' in text
-    assert "notifications_retry_queue_depth" in text
-    assert 'notification_delivery_latency_seconds_bucket{channel="email"' in text
-
-
-async def test_log_entries_are_counted_as_recorded(stack: Stack) -> None:
-    series = 'notifications_delivered_total{channel="log",outcome="recorded"}'
-    before = sample((await stack.client.get("/metrics")).text, series)
-    report = rid()
-    await stack.apply(created(report, None))
-    await stack.apply(assigned(report, "roads"))  # resident and agency: two more log entries
-
-    async def counted() -> float:
-        value = sample((await stack.client.get("/metrics")).text, series)
-        return value if value >= before + 3 else 0.0
-
-    await eventually(counted, what="log entries counted")

@@ -1,4 +1,5 @@
-"""Event handlers on the real database, called directly in a transaction (no broker)."""
+"""Event handlers and their use case on the real database, each event in one unit of work
+(no broker)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,23 @@ from pymongo import AsyncMongoClient
 
 from services.notify.domain.delivery import UnsubscribeTokens
 from services.notify.domain.model import Channel
-from services.notify.handlers import EventHandlers, HandlerConfig
+from services.notify.handlers import EventHandlers
 from services.notify.settings import NotifySettings
-from services.notify.store import DELIVERIES, INDEXES, NotifyStore
+from services.notify.stores import (
+    DELIVERIES,
+    INDEXES,
+    DeliveryStore,
+    PreferenceStore,
+    ReportStore,
+)
+from services.notify.usecases.events import NewsConfig, RecordEvents
+from shared.catalog_copy import CatalogCopy
 from shared.crypto import PiiBox
 from shared.events import AgencyRefV1, CloudEvent, utcnow
-from shared.mongo import ensure_indexes, in_transaction, make_client
+from shared.mongo import ensure_indexes, make_client
+from shared.outbox import Outbox
 from shared.settings import DEV_PII_KEY
+from shared.uow import MongoTransactions, UnitOfWork
 from tests.conftest import Infra
 from tests.notify.harness import assigned, catalog, created, resolved
 from tests.support import unique
@@ -28,29 +39,35 @@ class Harness:
         self.client = client
         self.db = client[db_name]
         self.woken = 0
+        self.transactions = MongoTransactions(client, Outbox(self.db, "/fieldreports/notify"))
         disabled = {Channel.EMAIL: "SMTP_HOST is not set"}
-        self.handlers = EventHandlers(
-            NotifyStore(self.db),
+        events = RecordEvents(
+            ReportStore(self.db),
+            DeliveryStore(self.db),
+            PreferenceStore(self.db),
+            CatalogCopy(self.db),
             PiiBox(DEV_PII_KEY),
             UnsubscribeTokens("u"),
-            HandlerConfig("ioc", "http://intake/{report_id}", disabled),
+            NewsConfig("ioc", "http://intake/{report_id}", disabled),
+            utcnow,
             self.wake,
         )
+        self.handlers = EventHandlers(events)
 
     def wake(self) -> None:
         self.woken += 1
 
     async def handle(self, event: CloudEvent) -> None:
-        async def work(session: Any) -> None:
-            await self.handlers.on_report_event(event.type, event, session)
+        async def work(uow: UnitOfWork) -> None:
+            await self.handlers.for_topic(event.type)(event, uow)
 
-        await in_transaction(self.client, work)
+        await self.transactions.run(work)
 
     async def catalog(self, event: CloudEvent) -> None:
-        async def work(session: Any) -> None:
-            await self.handlers.on_catalog(event, session)
+        async def work(uow: UnitOfWork) -> None:
+            await self.handlers.on_catalog(event, uow)
 
-        await in_transaction(self.client, work)
+        await self.transactions.run(work)
 
     async def deliveries(self, **filters: Any) -> list[dict[str, Any]]:
         return [d async for d in self.db[DELIVERIES].find(filters)]

@@ -19,6 +19,8 @@ from services.notify.domain.rules import (
     staff_audience,
     tells_resident,
     template_name,
+    who_hears,
+    with_contact,
 )
 from shared.events import Status, Topic
 
@@ -72,13 +74,13 @@ def test_assignment_to_ioc_goes_to_operators_as_triage() -> None:
 
 def test_resident_is_reached_by_email_and_sms_in_their_language() -> None:
     contact = {"email": "n@example.org", "phone": "+84901234567", "language": "en"}
-    audience = resident_audience(ev(Topic.REPORT_CREATED), contact, "vi")
+    audience = resident_audience(contact, "vi")
     assert audience.language == "en"
     assert set(audience.addresses) == {Channel.EMAIL, Channel.SMS}
 
 
 def test_resident_without_contact_has_no_address() -> None:
-    assert resident_audience(ev(Topic.REPORT_CREATED), None, "xx").addresses == {}
+    assert resident_audience(None, "xx").addresses == {}
 
 
 def test_assignment_streams_assigned_with_agency() -> None:
@@ -121,3 +123,24 @@ def test_reroute_is_new_news() -> None:
     a1 = ev(Topic.REPORT_ASSIGNED, seq=1, assignment_id="a", attempt=1)
     a2 = ev(Topic.REPORT_ASSIGNED, seq=2, assignment_id="b", attempt=2)
     assert dedupe_key(a1) != dedupe_key(a2)
+
+
+def test_resident_news_before_the_contact_waits_on_the_view() -> None:
+    view, _ = apply(ReportView("r1"), ev(Topic.REPORT_RESOLVED))
+    plan, view = who_hears(ev(Topic.REPORT_RESOLVED), view, None, AGENCIES, "ioc")
+    assert (plan, [w.type for w in view.awaiting_contact]) == ([], [Topic.REPORT_RESOLVED])
+
+
+def test_created_tells_the_resident_of_what_waited_and_clears_it() -> None:
+    waiting = ev(Topic.REPORT_RESOLVED)
+    view = ReportView("r1", contact_known=True, awaiting_contact=[waiting])
+    created = ev(Topic.REPORT_CREATED, source="intake")
+    plan, view = who_hears(created, view, {"email": "n@x.vn"}, AGENCIES, "ioc")
+    assert [news.type for news, _ in plan] == [Topic.REPORT_CREATED, Topic.REPORT_RESOLVED]
+    assert view.awaiting_contact == []
+
+
+def test_contact_language_wins_over_the_declared_one_and_unknown_falls_back() -> None:
+    view = with_contact(ReportView("r1"), "sealed", {"language": "en-GB"}, "vi")
+    assert (view.language, view.contact_sealed) == ("en", "sealed")
+    assert with_contact(ReportView("r1"), None, None, "fr").language == "vi"

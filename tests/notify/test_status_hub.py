@@ -16,7 +16,7 @@ class FakeStore:
 
 
 def hub_with(store: FakeStore) -> StatusHub:
-    return StatusHub(store, interval_s=1)  # type: ignore[arg-type]
+    return StatusHub(store, interval_s=1)
 
 
 async def test_new_watcher_starts_awake_to_catch_up() -> None:

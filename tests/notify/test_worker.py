@@ -17,8 +17,8 @@ from services.notify.domain.model import Channel
 from services.notify.metrics import NotifyMetrics
 from services.notify.rendering import Renderer
 from services.notify.settings import NotifySettings
-from services.notify.store import DELIVERIES, INDEXES, NotifyStore
-from services.notify.worker import DeliveryWorker, WorkerConfig
+from services.notify.stores import DELIVERIES, INDEXES, DeliveryStore, PreferenceStore
+from services.notify.usecases.delivery import DeliveryWorker, WorkerConfig
 from shared.crypto import PiiBox
 from shared.events import utcnow
 from shared.mongo import ensure_indexes, make_client
@@ -48,7 +48,8 @@ def http() -> Iterator[HttpReceiver]:
 
 def worker(db: AsyncDatabase[Any], registry: CollectorRegistry | None = None) -> DeliveryWorker:
     return DeliveryWorker(
-        NotifyStore(db),
+        DeliveryStore(db),
+        PreferenceStore(db),
         {Channel.WEBHOOK: WebhookSender("secret", timeout_s=5)},
         Renderer(),
         BOX,
@@ -56,6 +57,7 @@ def worker(db: AsyncDatabase[Any], registry: CollectorRegistry | None = None) ->
         POLICY,
         NotifyMetrics(registry or CollectorRegistry()),
         WorkerConfig(public_base_url="http://notify", poll_interval_s=0.1),
+        utcnow,
     )
 
 
@@ -161,7 +163,7 @@ async def test_unsubscribed_address_is_skipped_at_send_time(
     path = f"/{unique()}"
     doc = delivery(http.url(path), address_key="k1")
     await db[DELIVERIES].insert_one(doc)
-    await NotifyStore(db).unsubscribe("k1", "email", utcnow())
+    await PreferenceStore(db).unsubscribe("k1", Channel.EMAIL, utcnow())
     await worker(db).work_once()
     assert (await stored(db, doc["_id"]))["status"] == "skipped"
     assert http.at(path) == []

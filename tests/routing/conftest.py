@@ -14,12 +14,14 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
 from fastapi import FastAPI
+from pymongo.asynchronous.database import AsyncDatabase
 
+from services.routing.api.deps import RoutingApi
 from services.routing.app import build_app
-from services.routing.service import RoutingService
 from services.routing.settings import RoutingSettings
 from shared.events import CloudEvent, GeoPoint, ReportCreatedV1, Topic, utcnow
 from shared.kafka import all_topics, ensure_topics
+from shared.mongo import Document
 from shared.outbox import encode
 from tests.conftest import Infra
 from tests.support import eventually, serving, unique, wait_ready
@@ -54,9 +56,28 @@ class Routing:
     events: Events
 
     @property
-    def service(self) -> RoutingService:
-        service: RoutingService = self.app.state.routing
-        return service
+    def api(self) -> RoutingApi:
+        """The wired use cases (`app.state.routing`)."""
+        api: RoutingApi = self.app.state.routing
+        return api
+
+    @property
+    def db(self) -> AsyncDatabase[Document]:
+        db: AsyncDatabase[Document] = self.app.state.runtime.db
+        return db
+
+    async def outbox(self, topic: str, subject: str) -> list[dict[str, Any]]:
+        """Routing's outbox entries of `topic` for `subject` (pending or sent), in order."""
+        found = self.db["outbox"].find({"type": topic, "subject": subject}).sort("ts", 1)
+        return [d async for d in found]
+
+    async def drained(self) -> None:
+        """Waits until the relay has published every outbox entry."""
+
+        async def empty() -> bool:
+            return await self.db["outbox"].count_documents({"status": "pending"}) == 0
+
+        await eventually(empty, what="outbox drained")
 
     async def publish_created(
         self, category: str, point: GeoPoint, report_id: str | None = None, **kw: Any
@@ -77,14 +98,20 @@ class Routing:
             sequence=kw.get("sequence", 1),
             data=data.model_dump(mode="json"),
         )
-        await self.send(event)
+        await self.send(event, key=kw.get("key"))
         return event
 
-    async def send(self, event: CloudEvent) -> None:
+    async def send(self, event: CloudEvent, key: str | None = None) -> None:
+        """Publishes to Kafka keyed by the subject (or `key`: the same key, the same partition,
+        so a later event there is processed after this one)."""
         topic = self.settings.topic(event.type)
         await self.app.state.runtime.broker.publish(
-            encode(event), topic, key=event.subject.encode()
+            encode(event), topic, key=(key or event.subject).encode()
         )
+
+    def metric(self, name: str, **labels: str) -> float:
+        registry = self.app.state.runtime.metrics.registry
+        return float(registry.get_sample_value(name, labels) or 0.0)
 
     async def assignment(self, report_id: str) -> dict[str, Any]:
         """Waits until routing has assigned the report; returns it as an operator sees it."""
@@ -149,8 +176,15 @@ async def routing(infra: Infra) -> AsyncIterator[Routing]:
     try:
         async with serving(app) as client:
             await wait_ready(client)
-            service: RoutingService = app.state.routing
-            await eventually(lambda: service.store.jurisdiction(), what="jurisdiction seeded")
+            api: RoutingApi = app.state.routing
+
+            async def started() -> bool:
+                """The jurisdiction is stored and the demo logins made (they come after)."""
+                login = {"username": "operator", "password": "demo"}
+                r = await client.post("/api/v1/auth/token", data=login)
+                return api.admin.jurisdictions.seeded.is_set() and r.status_code == 200
+
+            await eventually(started, what="jurisdiction seeded and demo logins made")
             yield Routing(app, client, settings, events)
     finally:
         reader.cancel()

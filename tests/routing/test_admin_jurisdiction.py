@@ -111,7 +111,7 @@ async def test_database_refusal_is_422_and_leaves_old_jurisdiction_in_force(
     )
     assert (r.status_code, r.json()["error"]["code"]) == (422, "invalid_jurisdiction")
     assert r.json()["error"]["details"][0].startswith(f"area {doc['areas'][2]['id']}: geometry")
-    areas = await routing.service.store.db["areas"].find({}, {"version": 1}).to_list()
+    areas = await routing.db["areas"].find({}, {"version": 1}).to_list()
     assert (await _current(routing)) == before
     assert {a["version"] for a in areas} == {before["version"]}
     assert len(areas) == len(before["areas"])

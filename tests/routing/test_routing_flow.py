@@ -39,19 +39,30 @@ async def test_assigned_event_carries_agency_due_time_and_attempt(routing: Routi
     assert (data["agency_id"], data["attempt"], hours) == ("transport-dept", 1, 72)
 
 
-async def test_duplicate_delivery_creates_one_assignment(routing: Routing) -> None:
+async def test_duplicate_delivery_creates_one_assignment_and_announces_it_once(
+    routing: Routing,
+) -> None:
+    labels = {"topic": Topic.REPORT_CREATED, "outcome": "duplicate"}
+    before = routing.metric("events_consumed_total", **labels)
     event = await routing.publish_created("garbage", PHU_HOI)
     await routing.send(event)
     await routing.send(event)
-    await routing.events.wait(Topic.REPORT_ASSIGNED, event.subject)
-    count = await routing.service.store.assignments.count_documents({"report_id": event.subject})
-    assert count == 1
+
+    async def both_copies_absorbed() -> bool:
+        return routing.metric("events_consumed_total", **labels) >= before + 2
+
+    await eventually(both_copies_absorbed, what="two duplicates absorbed")
+    await routing.drained()
+    announced = await routing.outbox(Topic.REPORT_ASSIGNED, event.subject)
+    count = await routing.db["assignments"].count_documents({"report_id": event.subject})
+    assert (len(announced), count) == (1, 1)
+    assert len(await routing.events.wait(Topic.REPORT_ASSIGNED, event.subject)) == 1
 
 
 async def test_reporter_contact_never_stored(routing: Routing) -> None:
     event = await routing.publish_created("garbage", PHU_HOI)
     await routing.assignment(event.subject)
-    doc = await routing.service.store.assignments.find_one({"report_id": event.subject})
+    doc = await routing.db["assignments"].find_one({"report_id": event.subject})
     assert "sealed-blob-never-stored" not in str(doc)
 
 
@@ -76,11 +87,18 @@ async def test_public_agency_and_category_lists(routing: Routing) -> None:
     assert "pothole" in {c["code"] for c in categories}
 
 
-async def test_business_metrics_exposed(routing: Routing) -> None:
-    await routing.service.refresh_gauges()
+async def test_business_metrics_count_assignments_by_value(routing: Routing) -> None:
+    fallbacks = routing.metric("routing_assignments_total", reason="fallback")
+    event = await routing.publish_created("sidewalk-encroachment", HANOI)
+    await routing.assignment(event.subject)
+    await routing.api.deadlines.refresh_gauges()
+    open_ioc = await routing.db["assignments"].count_documents(
+        {"agency_id": "ioc", "status": {"$in": ["assigned", "accepted", "in_progress"]}}
+    )
+    assert routing.metric("routing_open_assignments", agency="ioc") == open_ioc >= 1
+    assert routing.metric("routing_assignments_total", reason="fallback") == fallbacks + 1
     text = (await routing.client.get("/metrics")).text
-    assert 'routing_open_assignments{agency="ioc"}' in text
-    assert "routing_assignments_total" in text
+    assert f'routing_open_assignments{{agency="ioc"}} {float(open_ioc)}' in text
 
 
 async def test_reopened_report_is_routed_again(routing: Routing) -> None:
@@ -131,32 +149,35 @@ async def test_stale_reopen_is_recorded_but_not_applied(routing: Routing) -> Non
     assert (body["status"], body["attempt"]) == ("resolved", 1)
 
 
-def _unknown_reopens(routing: Routing) -> float:
-    registry = routing.app.state.runtime.metrics.registry
-    return float(registry.get_sample_value("routing_unknown_reopen_total") or 0.0)
-
-
-async def test_reopen_of_unknown_report_is_logged_and_counted(
-    routing: Routing, caplog: pytest.LogCaptureFixture
-) -> None:
-    caplog.set_level(logging.WARNING, logger="services.routing.service")
-    before = _unknown_reopens(routing)
-    report_id = unique("never-seen-")
-    await routing.send(
-        CloudEvent(
-            source="/fieldreports/intake",
-            type=Topic.REPORT_REOPENED,
-            subject=report_id,
-            sequence=2,
-            data=ReportReopenedV1(report_id=report_id, reason="x", at=utcnow()).model_dump(
-                mode="json"
-            ),
-        )
+def _reopened(report_id: str, sequence: int = 2) -> CloudEvent:
+    return CloudEvent(
+        source="/fieldreports/intake",
+        type=Topic.REPORT_REOPENED,
+        subject=report_id,
+        sequence=sequence,
+        data=ReportReopenedV1(report_id=report_id, reason="x", at=utcnow()).model_dump(mode="json"),
     )
 
-    async def counted() -> bool:
-        return _unknown_reopens(routing) > before
 
-    await eventually(counted, what="unknown reopen counted")
+async def test_reopen_of_unknown_report_is_logged_counted_and_announces_nothing(
+    routing: Routing, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="services.routing.usecases.events")
+    processed = {"topic": Topic.REPORT_REOPENED, "outcome": "processed"}
+    before = routing.metric("routing_unknown_reopen_total")
+    committed = routing.metric("events_consumed_total", **processed)
+    report_id = unique("never-seen-")
+    await routing.send(_reopened(report_id))
+    # A later event on the same topic and partition: once it is committed, so is the first.
+    await routing.send(_reopened(unique("marker-")), key=report_id)
+
+    async def both_committed() -> bool:
+        return routing.metric("events_consumed_total", **processed) >= committed + 2
+
+    await eventually(both_committed, what="reopen and marker committed")
+    await routing.drained()
+    assert routing.metric("routing_unknown_reopen_total") == before + 2
     assert any(report_id in r.getMessage() for r in caplog.records)
+    assert await routing.outbox(Topic.REPORT_ASSIGNED, report_id) == []
     assert routing.events.of(Topic.REPORT_ASSIGNED, report_id) == []
+    assert await routing.db["assignments"].count_documents({"report_id": report_id}) == 0

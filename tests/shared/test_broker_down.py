@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiokafka import AIOKafkaConsumer
 
 from devstack.servers import free_port, start_kafka, stop
 from shared.events import ReportSupportedV1, Topic, utcnow
@@ -53,9 +55,27 @@ async def test_events_written_while_kafka_is_down_are_published_when_it_comes_up
 
         await eventually(sent, timeout=60, what="pending event published after broker start")
         assert (await rt.readiness())["kafka"] is True
+        assert await _ids_on_topic(f"127.0.0.1:{port}", Topic.REPORT_SUPPORTED) == [event.id]
     finally:
         await rt.stop()
 
 
 async def _db_ready(rt: Runtime) -> bool:
     return rt.db_ready.is_set()
+
+
+async def _ids_on_topic(bootstrap: str, topic: str) -> list[str]:
+    """The event ids the broker holds on `topic` (read from the start)."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        got: list[str] = []
+
+        async def some() -> list[str]:
+            batch = await consumer.getmany(timeout_ms=500)
+            got.extend(json.loads(m.value)["id"] for msgs in batch.values() for m in msgs)
+            return got
+
+        return await eventually(some, what="event on the topic")
+    finally:
+        await consumer.stop()

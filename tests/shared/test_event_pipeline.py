@@ -29,14 +29,29 @@ class Probe:
         self.rt.consumer.subscribe(TOPIC, self.handle)
 
     async def handle(self, event: CloudEvent, uow: UnitOfWork) -> None:
+        """Decodes the payload as services do: an invalid one fails here, not in the envelope."""
+        payload = event.payload(ReportSupportedV1)
         if event.subject in self.fail_for:
             raise ValueError("boom")
         await self.rt.db.seen.insert_one(
-            {"event": event.id, "subject": event.subject}, session=uow.session
+            {"event": event.id, "subject": payload.report_id}, session=uow.session
         )
 
     async def seen(self, subject: str) -> int:
         return await self.rt.db.seen.count_documents({"subject": subject})
+
+    async def applied(self, event_id: str) -> int:
+        return await self.rt.db.seen.count_documents({"event": event_id})
+
+    async def after_marker(self, subject: str) -> None:
+        """Emits a later event with the same key (same partition, so consumed after everything
+        published before it) and waits until it is applied and the outbox is drained."""
+        marker = await self.emit(subject)
+        await eventually(lambda: self.applied(marker.id), what="marker event consumed")
+        await eventually(self._drained, what="outbox drained")
+
+    async def _drained(self) -> bool:
+        return await self.rt.db.outbox.count_documents({"status": "pending"}) == 0
 
     async def emit(self, subject: str) -> CloudEvent:
         data = ReportSupportedV1(report_id=subject, supporters=1, at=utcnow())
@@ -57,8 +72,21 @@ async def _ready(rt: Runtime) -> bool:
 
 
 async def test_outbox_event_reaches_consumer_once(probe: Probe) -> None:
-    await probe.emit("r1")
-    assert await eventually(lambda: probe.seen("r1"), what="event consumed") == 1
+    event = await probe.emit("r1")
+    await probe.after_marker("r1")
+    assert await probe.applied(event.id) == 1
+    assert await probe.seen("r1") == 2  # the event and the marker, nothing else
+
+
+async def test_many_topics_share_one_consumer_and_documentation_starts_none(
+    probe: Probe,
+) -> None:
+    [working] = probe.rt.broker.subscribers
+    assert working.running
+    assert probe.rt.contract.subscribers
+    for documented in probe.rt.contract.subscribers:
+        assert not documented.running
+        assert getattr(documented, "consumer", None) is None
 
 
 async def test_outbox_entry_marked_sent_after_publish(probe: Probe) -> None:
@@ -87,9 +115,12 @@ async def test_duplicate_delivery_applies_once(probe: Probe) -> None:
     topic = probe.rt.settings.topic(TOPIC)
     for _ in range(3):
         await probe.rt.broker.publish(encode(event), topic, key=b"r5")
-    await probe.emit("r5-after")
-    await eventually(lambda: probe.seen("r5-after"), what="later event consumed")
-    assert await probe.seen("r5") == 1
+    await probe.after_marker("r5")  # same key: consumed after the three copies
+    assert await probe.applied(event.id) == 1
+    duplicates = probe.rt.metrics.registry.get_sample_value(
+        "events_consumed_total", {"topic": str(TOPIC), "outcome": "duplicate"}
+    )
+    assert duplicates == 2
 
 
 async def _dlq_messages(env: dict[str, str], topic: str, count: int) -> list[Any]:
@@ -135,6 +166,18 @@ async def test_failing_handler_dead_letters_after_attempts(
     assert headers["x-dlq-attempts"] == b"3"
     assert b"boom" in headers["x-dlq-error"]
     assert await probe.seen("r7") == 0
+
+
+async def test_payload_that_fails_its_model_is_dead_lettered_by_the_handler(
+    probe: Probe, env: dict[str, str]
+) -> None:
+    event = CloudEvent(source="/test", type=TOPIC, subject="r10", sequence=1, data={"x": 1})
+    await probe.rt.broker.publish(encode(event), probe.rt.settings.topic(TOPIC), key=b"r10")
+    [msg] = await _dlq_messages(env, TOPIC, 1)
+    headers = dict(msg.headers)
+    assert headers["x-dlq-attempts"] == b"3"  # the envelope passed; the handler's decode failed
+    assert b"validation errors for ReportSupportedV1" in headers["x-dlq-error"]
+    assert await probe.applied(event.id) == 0
 
 
 async def test_consumer_lag_gauge_reads_zero_once_caught_up(probe: Probe) -> None:

@@ -59,3 +59,18 @@ async def test_mongo_unit_writes_state_and_outbox_together_or_not_at_all(
     assert [d["_id"] async for d in rt.db.state.find()] == ["r1"]
     assert await rt.db[OUTBOX].count_documents({}) == 1
     await rt.client.close()
+
+
+async def test_fake_runs_after_commit_callbacks_only_for_committed_units() -> None:
+    tx = FakeTransactions()
+    woken: list[str] = []
+
+    async def work(uow: UnitOfWork, fail: bool) -> None:
+        uow.after_commit(lambda: woken.append("fail" if fail else "ok"))
+        if fail:
+            raise RuntimeError("refused")
+
+    await tx.run(lambda uow: work(uow, False))
+    with pytest.raises(RuntimeError):
+        await tx.run(lambda uow: work(uow, True))
+    assert woken == ["ok"]

@@ -1,24 +1,13 @@
-"""Display names from the jurisdiction catalogue, by language, with fallbacks."""
+"""Display names from the jurisdiction catalogue, by language, with fallbacks.
+
+Analytics keeps routing's whole catalogue (`shared/catalog_copy.py`); this derives the names.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from shared.events import CatalogV1
-
-LANGUAGES = ("vi", "en")
-
-
-def catalog_names(catalog: CatalogV1) -> dict[str, Any]:
-    """The part of the catalogue analytics keeps: names of agencies and categories."""
-    return {
-        "agencies": {a.id: dict(a.name) for a in catalog.agencies},
-        "categories": {
-            c.code: {"name": dict(c.name), "group": c.group, "deadline_hours": c.deadline_hours}
-            for c in catalog.categories
-        },
-    }
 
 
 def pick(names: Mapping[str, str] | None, lang: str) -> str | None:
@@ -31,10 +20,16 @@ def pick(names: Mapping[str, str] | None, lang: str) -> str | None:
     return next(iter(names.values()), None)
 
 
-def agency_name(catalog: Mapping[str, Any], agency_id: str, lang: str, fallback: str | None) -> str:
-    return pick(catalog.get("agencies", {}).get(agency_id), lang) or fallback or agency_id
+class Names:
+    """Agency and category names of one catalogue (none yet: every name falls back)."""
 
+    def __init__(self, catalog: CatalogV1 | None) -> None:
+        self.agencies = {a.id: a.name for a in catalog.agencies} if catalog else {}
+        self.categories = {c.code: c.name for c in catalog.categories} if catalog else {}
 
-def category_name(catalog: Mapping[str, Any], code: str, lang: str) -> str:
-    entry = catalog.get("categories", {}).get(code) or {}
-    return pick(entry.get("name"), lang) or code
+    def agency(self, agency_id: str, lang: str, fallback: str | None = None) -> str:
+        """The catalogue's name, else `fallback` (the name routing sent), else the id."""
+        return pick(self.agencies.get(agency_id), lang) or fallback or agency_id
+
+    def category(self, code: str, lang: str) -> str:
+        return pick(self.categories.get(code), lang) or code

@@ -28,16 +28,19 @@ Field rules:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from shared.events import STATUS_SET_BY, Status, Topic
 
-OPEN_STATUSES = (Status.RECEIVED, Status.ASSIGNED, Status.IN_PROGRESS)
 DONE_STATUSES = (Status.RESOLVED, Status.CLOSED)
+# Open and under an agency's deadline: the statuses in which a report can be overdue.
+UNDER_DEADLINE = (Status.ASSIGNED, Status.IN_PROGRESS)
 
+# Payload fields analytics never needs; they are not kept (the sealed contact above all).
+DROPPED = ("contact_sealed", "description", "photo_urls", "attributes", "address", "note")
 
 # Tie-break when two sources wrote status events at the same instant: later in the lifecycle wins.
 PRECEDENCE: dict[Status, int] = {
@@ -56,9 +59,14 @@ PRECEDENCE: dict[Status, int] = {
 }
 
 
+def kept(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of a payload analytics keeps (without the `DROPPED` fields)."""
+    return {k: v for k, v in data.items() if k not in DROPPED}
+
+
 @dataclass(frozen=True)
 class Recorded:
-    """One event as analytics stored it: envelope attributes and the payload."""
+    """One event as analytics keeps it: envelope attributes and the payload."""
 
     id: str
     topic: str
@@ -71,6 +79,50 @@ class Recorded:
     def order(self) -> tuple[int, str]:
         """Position within its source: sequence, then id so equal sequences still sort stably."""
         return (self.sequence, self.id)
+
+
+@dataclass(frozen=True)
+class Fact:
+    """What analytics knows about one report; every statistic is an aggregation of these."""
+
+    report_id: str
+    status: str
+    created_at: datetime | None
+    created_day: str | None
+    created_week: str | None
+    category: str | None
+    lat: float | None
+    lon: float | None
+    channel: str | None
+    assigned_at: datetime | None
+    agency_id: str | None
+    agency_name: str | None
+    area_id: str | None
+    assignment_id: str | None
+    due_at: datetime | None
+    attempts: int
+    accepted_at: datetime | None
+    started_at: datetime | None
+    resolved_at: datetime | None
+    resolved_day: str | None
+    resolved_week: str | None
+    on_time: bool | None
+    closed_at: datetime | None
+    rated_at: datetime | None
+    rating: int | None
+    reopen_count: int
+    escalations: int
+    time_to_assign_s: float | None
+    time_to_resolve_s: float | None
+    n_events: int
+
+
+@dataclass(frozen=True)
+class DirtyMark:
+    """A report waiting for re-projection; `token` is the id of the last event recorded for it."""
+
+    report_id: str
+    token: str
 
 
 def _dt(value: Any) -> datetime | None:
@@ -88,6 +140,10 @@ def _latest(events: Iterable[Recorded]) -> Recorded | None:
 def _first_time(events: Iterable[Recorded], key: str) -> datetime | None:
     times = [t for t in (_dt(e.data.get(key)) for e in events) if t is not None]
     return min(times, default=None)
+
+
+def _get(event: Recorded | None, key: str) -> Any:
+    return event.data.get(key) if event is not None else None
 
 
 def status_of(events: Iterable[Recorded]) -> Status:
@@ -124,92 +180,105 @@ def _seconds(later: datetime | None, earlier: datetime | None) -> float | None:
     return max((later - earlier).total_seconds(), 0.0)
 
 
-def build_fact(report_id: str, events: Iterable[Recorded], tz: tzinfo) -> dict[str, Any]:
-    """The fact document of one report from all its events (order and duplicates irrelevant)."""
-    unique = {e.id: e for e in events}
-    by_topic: dict[str, list[Recorded]] = {}
-    for e in unique.values():
-        by_topic.setdefault(e.topic, []).append(e)
+class _History:
+    """One report's distinct events, by topic."""
 
-    def of(topic: Topic) -> list[Recorded]:
-        return by_topic.get(topic, [])
+    def __init__(self, events: Iterable[Recorded]) -> None:
+        self.unique = {e.id: e for e in events}
+        self.by_topic: dict[str, list[Recorded]] = {}
+        for e in self.unique.values():
+            self.by_topic.setdefault(e.topic, []).append(e)
 
-    created = _latest(of(Topic.REPORT_CREATED))
-    created_at = _first_time(of(Topic.REPORT_CREATED), "created_at")
-    assigned = _latest(of(Topic.REPORT_ASSIGNED))
-    resolved = _latest(of(Topic.REPORT_RESOLVED))
-    closed = _latest(of(Topic.REPORT_CLOSED))
-    rated = _latest(of(Topic.REPORT_RATED))
-    reopens = of(Topic.REPORT_REOPENED)
+    def of(self, topic: Topic) -> list[Recorded]:
+        return self.by_topic.get(topic, [])
 
-    category: str | None = None
-    lat = lon = None
-    if created is not None:
-        category = created.data.get("category")
-        loc = created.data.get("location") or {}
+    def latest(self, topic: Topic) -> Recorded | None:
+        return _latest(self.of(topic))
+
+    def where(self) -> tuple[str | None, float | None, float | None]:
+        """Category and location: creation's, then each reopen's changes, else the assignment's."""
+        created = self.latest(Topic.REPORT_CREATED)
+        category: str | None = _get(created, "category")
+        loc = _get(created, "location") or {}
         lat, lon = loc.get("lat"), loc.get("lon")
-    for r in sorted(reopens, key=lambda e: (e.source, e.order)):
-        category = r.data.get("category") or category
-        if r.data.get("location"):
-            lat, lon = r.data["location"].get("lat"), r.data["location"].get("lon")
-    if category is None and assigned is not None:
-        category = assigned.data.get("category")
+        for r in sorted(self.of(Topic.REPORT_REOPENED), key=lambda e: (e.source, e.order)):
+            category = r.data.get("category") or category
+            if r.data.get("location"):
+                lat, lon = r.data["location"].get("lat"), r.data["location"].get("lon")
+        if category is None:
+            category = _get(self.latest(Topic.REPORT_ASSIGNED), "category")
+        return category, lat, lon
 
-    due_by_assignment = {
-        e.data.get("assignment_id"): _dt(e.data.get("due_at")) for e in of(Topic.REPORT_ASSIGNED)
-    }
-    due_at = _dt(assigned.data.get("due_at")) if assigned else None
-    resolved_at = _dt(resolved.data.get("resolved_at")) if resolved else None
-    on_time: bool | None = None
-    if resolved is not None:
+    def on_time(self, resolved_at: datetime | None) -> bool | None:
+        """Routing's flag, else the resolution against the due time of its assignment."""
+        resolved = self.latest(Topic.REPORT_RESOLVED)
+        if resolved is None:
+            return None
         flag = resolved.data.get("on_time")
         if flag is not None:
-            on_time = bool(flag)
-        else:
-            due = due_by_assignment.get(resolved.data.get("assignment_id")) or due_at
-            on_time = None if due is None or resolved_at is None else resolved_at <= due
+            return bool(flag)
+        assignments = self.of(Topic.REPORT_ASSIGNED)
+        due_by_assignment = {
+            e.data.get("assignment_id"): _dt(e.data.get("due_at")) for e in assignments
+        }
+        due = due_by_assignment.get(resolved.data.get("assignment_id")) or _dt(
+            _get(self.latest(Topic.REPORT_ASSIGNED), "due_at")
+        )
+        return None if due is None or resolved_at is None else resolved_at <= due
 
-    status = status_of(unique.values())
-    assigned_at = _first_time(of(Topic.REPORT_ASSIGNED), "assigned_at")
+    def escalations(self) -> int:
+        return len(
+            {
+                (e.data.get("assignment_id"), e.data.get("level", 1))
+                for e in self.of(Topic.REPORT_ESCALATED)
+            }
+        )
+
+
+def build_fact(report_id: str, events: Iterable[Recorded], tz: tzinfo) -> Fact:
+    """The fact of one report from all its events (order and duplicates irrelevant)."""
+    h = _History(events)
+    created, assigned = h.latest(Topic.REPORT_CREATED), h.latest(Topic.REPORT_ASSIGNED)
+    rated, closed = h.latest(Topic.REPORT_RATED), h.latest(Topic.REPORT_CLOSED)
+    category, lat, lon = h.where()
+    created_at = _first_time(h.of(Topic.REPORT_CREATED), "created_at")
+    assigned_at = _first_time(h.of(Topic.REPORT_ASSIGNED), "assigned_at")
+    resolved_at = _dt(_get(h.latest(Topic.REPORT_RESOLVED), "resolved_at"))
+    status = status_of(h.unique.values())
     done = status in DONE_STATUSES
     created_day, created_week = _day_keys(created_at, tz)
     resolved_day, resolved_week = _day_keys(resolved_at if done else None, tz)
-    return {
-        "_id": report_id,
-        "status": str(status),
-        "created_at": created_at,
-        "created_day": created_day,
-        "created_week": created_week,
-        "category": category,
-        "lat": lat,
-        "lon": lon,
-        "channel": created.data.get("channel") if created else None,
-        "assigned_at": assigned_at,
-        "agency_id": assigned.data.get("agency_id") if assigned else None,
-        "agency_name": assigned.data.get("agency_name") if assigned else None,
-        "area_id": assigned.data.get("area_id") if assigned else None,
-        "assignment_id": assigned.data.get("assignment_id") if assigned else None,
-        "due_at": due_at,
-        "attempts": max(
-            (int(e.data.get("attempt", 1)) for e in of(Topic.REPORT_ASSIGNED)), default=0
+    return Fact(
+        report_id=report_id,
+        status=str(status),
+        created_at=created_at,
+        created_day=created_day,
+        created_week=created_week,
+        category=category,
+        lat=lat,
+        lon=lon,
+        channel=_get(created, "channel"),
+        assigned_at=assigned_at,
+        agency_id=_get(assigned, "agency_id"),
+        agency_name=_get(assigned, "agency_name"),
+        area_id=_get(assigned, "area_id"),
+        assignment_id=_get(assigned, "assignment_id"),
+        due_at=_dt(_get(assigned, "due_at")),
+        attempts=max(
+            (int(e.data.get("attempt", 1)) for e in h.of(Topic.REPORT_ASSIGNED)), default=0
         ),
-        "accepted_at": _first_time(of(Topic.REPORT_ACCEPTED), "at"),
-        "started_at": _first_time(of(Topic.REPORT_IN_PROGRESS), "at"),
-        "resolved_at": resolved_at,
-        "resolved_day": resolved_day,
-        "resolved_week": resolved_week,
-        "on_time": on_time if done else None,
-        "closed_at": _dt(closed.data.get("at")) if closed else None,
-        "rated_at": _dt(rated.data.get("at")) if rated else None,
-        "rating": rated.data.get("rating") if rated else None,
-        "reopen_count": len({(e.source, e.sequence) for e in reopens}),
-        "escalations": len(
-            {
-                (e.data.get("assignment_id"), e.data.get("level", 1))
-                for e in of(Topic.REPORT_ESCALATED)
-            }
-        ),
-        "time_to_assign_s": _seconds(assigned_at, created_at),
-        "time_to_resolve_s": _seconds(resolved_at, created_at) if done else None,
-        "n_events": len(unique),
-    }
+        accepted_at=_first_time(h.of(Topic.REPORT_ACCEPTED), "at"),
+        started_at=_first_time(h.of(Topic.REPORT_IN_PROGRESS), "at"),
+        resolved_at=resolved_at,
+        resolved_day=resolved_day,
+        resolved_week=resolved_week,
+        on_time=h.on_time(resolved_at) if done else None,
+        closed_at=_dt(_get(closed, "at")),
+        rated_at=_dt(_get(rated, "at")),
+        rating=_get(rated, "rating"),
+        reopen_count=len({(e.source, e.sequence) for e in h.of(Topic.REPORT_REOPENED)}),
+        escalations=h.escalations(),
+        time_to_assign_s=_seconds(assigned_at, created_at),
+        time_to_resolve_s=_seconds(resolved_at, created_at) if done else None,
+        n_events=len(h.unique),
+    )

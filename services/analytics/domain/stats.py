@@ -1,23 +1,37 @@
-"""Statistics rules: filters, percentiles, on-time ratio, scoreboard rows, buckets and CSV.
+"""Statistics rules: filters, percentiles, on-time ratio, table rows, buckets and the heat grid.
 
 Definitions (also in the service README):
 - on-time %: of the reports currently resolved or closed whose deadline is known, the share
   resolved no later than the due time of the assignment they were resolved under, x 100.
 - median / p90: linear interpolation between closest ranks (the "inclusive" method of
   spreadsheets and numpy's default): rank = p/100 x (n - 1) over the sorted values.
+
+The store aggregates facts into the figures of `domain/figures.py` (`Totals`, `Breakdown`,
+`Group`, `CellCount`); the functions here turn those into the rows the API shows.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Literal, get_args
+from typing import Any, Literal, TypeVar, get_args
 
+from services.analytics.domain.errors import InvalidDateRange
 from services.analytics.domain.facts import week_start
+from services.analytics.domain.figures import (
+    Breakdown,
+    CategoryRow,
+    CellCount,
+    Grid,
+    GridCell,
+    Group,
+    ScoreRow,
+    SeriesPoint,
+    Summary,
+    Totals,
+)
 
 Interval = Literal["day", "week"]
 
@@ -32,24 +46,43 @@ class Filters:
     agencies: tuple[str, ...] = ()
     areas: tuple[str, ...] = ()
 
-    def match(self, day_field: str = "created_day") -> dict[str, Any]:
-        """The MongoDB `$match` for these filters; dates apply to `day_field`."""
-        query: dict[str, Any] = {}
-        days: dict[str, str] = {}
-        if self.date_from:
-            days["$gte"] = self.date_from.isoformat()
-        if self.date_to:
-            days["$lte"] = self.date_to.isoformat()
-        if days:
-            query[day_field] = days
-        for name, values in (
-            ("category", self.categories),
-            ("agency_id", self.agencies),
-            ("area_id", self.areas),
-        ):
-            if values:
-                query[name] = values[0] if len(values) == 1 else {"$in": list(values)}
-        return query
+    def __post_init__(self) -> None:
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise InvalidDateRange("`from` is after `to`")
+
+
+@dataclass(frozen=True)
+class GridLimits:
+    """Bounds of the heat grid: cell size in degrees and the most cells returned."""
+
+    default_cell: float
+    min_cell: float
+    max_cells: int
+
+    def cell(self, requested: float | None) -> float:
+        """The requested size (or the default), clamped to [min_cell, 1 degree]."""
+        return min(max(requested or self.default_cell, self.min_cell), 1.0)
+
+    def most(self, requested: int | None) -> int:
+        return min(requested or self.max_cells, self.max_cells)
+
+
+SortColumn = Literal[
+    "agency_id",
+    "agency_name",
+    "received",
+    "resolved",
+    "resolved_on_time_pct",
+    "median_time_to_resolve_s",
+    "p90_time_to_resolve_s",
+    "backlog",
+    "overdue_now",
+    "mean_rating",
+]
+SCOREBOARD_COLUMNS: tuple[str, ...] = get_args(SortColumn)
+
+
+# ------------------------------------------------------------------ rules
 
 
 def percentile(values: Sequence[float], p: float) -> float | None:
@@ -79,47 +112,73 @@ def rounded(value: float | None, digits: int = 1) -> float | None:
     return None if value is None else round(value, digits)
 
 
-SortColumn = Literal[
-    "agency_id",
-    "agency_name",
-    "received",
-    "resolved",
-    "resolved_on_time_pct",
-    "median_time_to_resolve_s",
-    "p90_time_to_resolve_s",
-    "backlog",
-    "overdue_now",
-    "mean_rating",
-]
-SCOREBOARD_COLUMNS: tuple[str, ...] = get_args(SortColumn)
+def summary(totals: Totals, breakdown: Breakdown, agency_names: dict[str, str]) -> Summary:
+    """The headline numbers; reports whose category is not known yet are not in `by_category`."""
+    t = totals
+    return Summary(
+        total=t.total,
+        by_status=dict(breakdown.by_status),
+        by_category={k: n for k, n in breakdown.by_category.items() if k is not None},
+        by_agency=dict(breakdown.by_agency),
+        agency_names=agency_names,
+        mean_time_to_assign_s=rounded(mean(t.assign_sum, t.assign_n)),
+        mean_time_to_resolve_s=rounded(mean(t.resolve_sum, t.resolve_n)),
+        resolved=t.resolved,
+        resolved_on_time_pct=pct(t.on_time, t.deadline_known),
+        open=t.open,
+        overdue_now=t.overdue,
+        mean_rating=rounded(mean(t.rating_sum, t.rating_n), 2),
+        ratings=t.rating_n,
+        escalations=t.escalations,
+        reopened=t.reopened,
+    )
 
 
-def scoreboard_row(group: Mapping[str, Any], name: str) -> dict[str, Any]:
-    """One agency's row from its aggregation group (counts and the list of resolve durations)."""
-    durations = [float(d) for d in group.get("durations", []) if d is not None]
-    return {
-        "agency_id": group["_id"],
-        "agency_name": name,
-        "received": group["received"],
-        "resolved": group["resolved"],
-        "resolved_on_time_pct": pct(group["on_time"], group["deadline_known"]),
-        "median_time_to_resolve_s": rounded(percentile(durations, 50)),
-        "p90_time_to_resolve_s": rounded(percentile(durations, 90)),
-        "backlog": group["backlog"],
-        "overdue_now": group["overdue"],
-        "mean_rating": rounded(group.get("mean_rating"), 2),
-    }
+def scoreboard_row(group: Group, name: str) -> ScoreRow:
+    """One agency's row: counts, on-time %, median and p90 of its resolve times."""
+    durations = group.resolve_times()
+    return ScoreRow(
+        agency_id=group.key,
+        agency_name=name,
+        received=group.received,
+        resolved=group.resolved,
+        resolved_on_time_pct=pct(group.on_time, group.deadline_known),
+        median_time_to_resolve_s=rounded(percentile(durations, 50)),
+        p90_time_to_resolve_s=rounded(percentile(durations, 90)),
+        backlog=group.backlog,
+        overdue_now=group.overdue,
+        mean_rating=rounded(group.mean_rating, 2),
+    )
 
 
-def sort_rows(
-    rows: list[dict[str, Any]], column: str, descending: bool, tiebreak: str
-) -> list[dict[str, Any]]:
+def category_row(group: Group, name: str) -> CategoryRow:
+    return CategoryRow(
+        category=group.key,
+        category_name=name,
+        received=group.received,
+        resolved=group.resolved,
+        open=group.backlog,
+        overdue_now=group.overdue,
+        resolved_on_time_pct=pct(group.on_time, group.deadline_known),
+        median_time_to_resolve_s=rounded(percentile(group.resolve_times(), 50)),
+        mean_rating=rounded(group.mean_rating, 2),
+    )
+
+
+Row = TypeVar("Row")
+
+
+def sort_rows(rows: list[Row], column: str, descending: bool, tiebreak: str) -> list[Row]:
     """Sorts by `column`; rows without a value go last whatever the direction."""
-    present = [r for r in rows if r.get(column) is not None]
-    missing = [r for r in rows if r.get(column) is None]
-    present.sort(key=lambda r: str(r[tiebreak]))
-    present.sort(key=lambda r: r[column], reverse=descending)
-    missing.sort(key=lambda r: str(r[tiebreak]))
+
+    def value(row: Row, name: str) -> Any:
+        return getattr(row, name)
+
+    present = [r for r in rows if value(r, column) is not None]
+    missing = [r for r in rows if value(r, column) is None]
+    present.sort(key=lambda r: str(value(r, tiebreak)))
+    present.sort(key=lambda r: value(r, column), reverse=descending)
+    missing.sort(key=lambda r: str(value(r, tiebreak)))
     return present + missing
 
 
@@ -140,7 +199,7 @@ def fill_series(
     interval: Interval,
     start: date | None,
     end: date | None,
-) -> list[dict[str, Any]]:
+) -> list[SeriesPoint]:
     """One point per bucket between the bounds (or the data's extent), zeros where nothing."""
     seen = sorted(set(created) | set(resolved))
     if not seen and (start is None or end is None):
@@ -148,32 +207,30 @@ def fill_series(
     first = start or date.fromisoformat(seen[0])
     last = end or date.fromisoformat(seen[-1])
     return [
-        {"period": key, "created": created.get(key, 0), "resolved": resolved.get(key, 0)}
+        SeriesPoint(key, created.get(key, 0), resolved.get(key, 0))
         for key in bucket_keys(first, last, interval)
     ]
 
 
-def to_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> str:
-    """CSV with a header row; missing values are empty cells."""
-    out = io.StringIO()
-    writer = csv.DictWriter(
-        out, fieldnames=list(columns), extrasaction="ignore", lineterminator="\r\n"
-    )
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({c: "" if row.get(c) is None else row.get(c) for c in columns})
-    return out.getvalue()
-
-
-def grid_cell(ix: int, iy: int, cell: float, count: int) -> dict[str, Any]:
+def grid_cell(ix: int, iy: int, cell: float, count: int) -> GridCell:
     """A heat-grid cell from its integer indices: south-west corner, centre and count."""
     south, west = iy * cell, ix * cell
-    return {
-        "south": round(south, 6),
-        "west": round(west, 6),
-        "north": round(south + cell, 6),
-        "east": round(west + cell, 6),
-        "lat": round(south + cell / 2, 6),
-        "lon": round(west + cell / 2, 6),
-        "count": count,
-    }
+    return GridCell(
+        south=round(south, 6),
+        west=round(west, 6),
+        north=round(south + cell, 6),
+        east=round(west + cell, 6),
+        lat=round(south + cell / 2, 6),
+        lon=round(west + cell / 2, 6),
+        count=count,
+    )
+
+
+def grid(cells: Sequence[CellCount], total: int, cell: float) -> Grid:
+    """The heat grid of the largest cells; `truncated` when more cells have reports."""
+    return Grid(
+        cell_deg=cell,
+        cells_total=total,
+        truncated=total > len(cells),
+        cells=[grid_cell(c.ix, c.iy, cell, c.count) for c in cells],
+    )

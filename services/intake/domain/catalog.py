@@ -1,39 +1,17 @@
-"""Intake's copy of routing's category catalogue: lookups, names by language, attribute checks."""
+"""Intake's copy of routing's category catalogue (the whole `CatalogV1`): lookups, names by
+language, attribute checks."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from shared.events import CatalogV1, CategoryAttributeV1, CategoryV1
 
-from .errors import InvalidInput
+from .errors import InvalidInput, UnknownCategory
 
-Lang = Literal["vi", "en"]
 ATTRIBUTE_TEXT_MAX = 1000
-
-
-def pick_language(accept_language: str | None, default: Lang = "vi") -> Lang:
-    """The first of vi/en in an `Accept-Language` header, by quality; `default` otherwise."""
-    if not accept_language:
-        return default
-    ranked: list[tuple[float, int, str]] = []
-    for i, part in enumerate(accept_language.split(",")):
-        tag, _, params = part.strip().partition(";")
-        q = 1.0
-        if params.strip().startswith("q="):
-            try:
-                q = float(params.strip()[2:])
-            except ValueError:
-                q = 0.0
-        ranked.append((-q, i, tag.strip().lower().split("-")[0]))
-    for _, _, lang in sorted(ranked):
-        if lang == "vi":
-            return "vi"
-        if lang == "en":
-            return "en"
-    return default
 
 
 def localized(text: Mapping[str, str], lang: str) -> str:
@@ -44,7 +22,6 @@ class Catalog:
     def __init__(self, data: CatalogV1) -> None:
         self.data = data
         self._by_code = {c.code: c for c in data.categories}
-        self._agencies = {a.id: a for a in data.agencies}
 
     @property
     def version(self) -> int:
@@ -60,14 +37,17 @@ class Catalog:
     def require(self, code: str) -> CategoryV1:
         c = self.category(code)
         if c is None:
-            raise InvalidInput(
-                f"unknown category {code!r}", field="category", code="unknown_category"
-            )
+            raise UnknownCategory(f"unknown category {code!r}", field="category")
         return c
 
-    def agency_name(self, agency_id: str, lang: str = "vi") -> str | None:
-        a = self._agencies.get(agency_id)
-        return localized(a.name, lang) if a else None
+    def defined_attributes(self, code: str, given: Mapping[str, Any]) -> dict[str, Any]:
+        """Only the answers the category defines (all of them if the category is unknown: then
+        `require` refuses the draft anyway)."""
+        category = self.category(code)
+        if category is None:
+            return dict(given)
+        known = {a.code for a in category.attributes}
+        return {k: v for k, v in given.items() if k in known}
 
 
 def validate_attributes(category: CategoryV1, given: Mapping[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
@@ -15,16 +17,27 @@ class Decision(Enum):
     CONFLICT = "conflict"  # same key, another body: refuse (409)
 
 
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    """One client's key (`key` is `scoped_key`), written with the report it created."""
+
+    key: str
+    fingerprint: str
+    report_id: str
+    token_sealed: str  # sealed so a retry can be given the token it never received
+    created_at: datetime
+
+
 def fingerprint(body: Mapping[str, Any]) -> str:
     """A stable hash of the request content (key order and whitespace do not matter)."""
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def decide(stored: Mapping[str, Any] | None, body_fingerprint: str) -> Decision:
+def decide(stored: IdempotencyRecord | None, body_fingerprint: str) -> Decision:
     if stored is None:
         return Decision.NEW
-    return Decision.REPLAY if stored.get("fingerprint") == body_fingerprint else Decision.CONFLICT
+    return Decision.REPLAY if stored.fingerprint == body_fingerprint else Decision.CONFLICT
 
 
 def client_identity(client_id: str | None, ip: str) -> str:

@@ -9,12 +9,12 @@ the agency even when a newer status (say `resolved`) already arrived.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from shared.events import (
+    REPORT_TOPICS,
     STATUS_SET_BY,
     CloudEvent,
     ReportAcceptedV1,
@@ -29,16 +29,17 @@ from shared.events import (
     Topic,
 )
 
-# The lifecycle topics intake consumes (produced by routing).
-CONSUMED: tuple[Topic, ...] = (
-    Topic.REPORT_ASSIGNED,
-    Topic.REPORT_ACCEPTED,
-    Topic.REPORT_IN_PROGRESS,
-    Topic.REPORT_RESOLVED,
-    Topic.REPORT_REJECTED,
-    Topic.REPORT_DUPLICATE,
-    Topic.REPORT_ESCALATED,
+from .report import Report, TimelineEntry
+
+# Intake's own topics; the other report topics are routing's lifecycle, which intake consumes.
+PRODUCED: tuple[Topic, ...] = (
+    Topic.REPORT_CREATED,
+    Topic.REPORT_RATED,
+    Topic.REPORT_CLOSED,
+    Topic.REPORT_REOPENED,
+    Topic.REPORT_SUPPORTED,
 )
+CONSUMED: tuple[Topic, ...] = tuple(t for t in REPORT_TOPICS if t not in PRODUCED)
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class Fact:
     """A lifecycle event reduced to what the public view needs."""
 
     event_id: str
+    report_id: str
     type: str
     source: str
     sequence: int
@@ -67,6 +69,7 @@ def source_key(source: str) -> str:
 def fact_from_event(event: CloudEvent) -> Fact:
     base: dict[str, Any] = {
         "event_id": event.id,
+        "report_id": event.subject,
         "type": event.type,
         "source": event.source,
         "sequence": event.sequence,
@@ -112,42 +115,37 @@ def fact_from_event(event: CloudEvent) -> Fact:
     return Fact(**base, at=event.time)
 
 
-def timeline_entry(
-    fact: Fact, *, applied: bool, recorded_at: datetime | None = None
-) -> dict[str, Any]:
+def timeline_entry(fact: Fact, *, applied: bool, recorded_at: datetime) -> TimelineEntry:
     """`recorded_at` is when intake stored the entry (the Open311 updates window reads it, so
     an event that reaches intake late is still offered to a client polling recent updates)."""
-    return {
-        "event_id": fact.event_id,
-        "type": fact.type,
-        "status": fact.status.value if fact.status and applied else None,
-        "at": fact.at,
-        "agency_id": fact.agency_id,
-        "agency_name": fact.agency_name,
-        "note": fact.note,
-        "media_url": fact.photo_urls[0] if fact.photo_urls else None,
-        "recorded_at": recorded_at or fact.at,
-    }
+    return TimelineEntry(
+        event_id=fact.event_id,
+        type=fact.type,
+        status=fact.status.value if fact.status and applied else None,
+        at=fact.at,
+        agency_id=fact.agency_id,
+        agency_name=fact.agency_name,
+        note=fact.note,
+        media_url=fact.photo_urls[0] if fact.photo_urls else None,
+        recorded_at=recorded_at,
+    )
 
 
-def project(view: Mapping[str, Any], fact: Fact, now: datetime) -> tuple[dict[str, Any], bool]:
-    """The fields to `$set` on the stored view for this fact, and whether its status applied."""
+def project(report: Report, fact: Fact, now: datetime) -> tuple[Report, bool]:
+    """The report as this fact leaves it, and whether its status applied."""
     src = source_key(fact.source)
     changes: dict[str, Any] = {}
-    status_seq = int(view.get("seq", {}).get(src, 0))
-    applied = False
-    if fact.status is not None and fact.sequence > status_seq:
-        applied = True
-        changes[f"seq.{src}"] = fact.sequence
-        changes["status"] = fact.status.value
+    applied = fact.status is not None and fact.sequence > report.seq.get(src, 0)
+    if applied and fact.status is not None:
+        changes["seq"] = {**report.seq, src: fact.sequence}
+        changes["status"] = fact.status
         changes["status_at"] = fact.at
         if fact.note:
             changes["status_notes"] = fact.note
         if fact.status == Status.RESOLVED:
             changes["resolved_at"] = fact.at
-    assign_seq = int(view.get("assign_seq", {}).get(src, 0))
-    if (fact.agency_name or fact.escalated) and fact.sequence > assign_seq:
-        changes[f"assign_seq.{src}"] = fact.sequence
+    if (fact.agency_name or fact.escalated) and fact.sequence > report.assign_seq.get(src, 0):
+        changes["assign_seq"] = {**report.assign_seq, src: fact.sequence}
         if fact.agency_name:  # a (re)assignment: new agency, new due time, not overdue yet
             changes["agency_id"] = fact.agency_id
             changes["agency_name"] = fact.agency_name
@@ -156,5 +154,11 @@ def project(view: Mapping[str, Any], fact: Fact, now: datetime) -> tuple[dict[st
         else:
             changes["overdue"] = True
     if changes:
-        changes["updated_at"] = max(now, view.get("updated_at") or now)
-    return changes, applied
+        changes["updated_at"] = max(now, report.updated_at)
+    return replace(report, **changes), applied
+
+
+def apply(report: Report, fact: Fact, now: datetime) -> Report:
+    """The projection of the fact, with the fact in the timeline whether it applied or not."""
+    projected, applied = project(report, fact, now)
+    return projected.recorded(timeline_entry(fact, applied=applied, recorded_at=now))

@@ -11,12 +11,13 @@ wrote (reopen reason, rating comment) and never who the reporter is.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from shared.events import Status, Topic
+
+from .report import TimelineEntry
 
 # Our public status -> mySociety extended status. FixMyStreet lower-cases it and turns `_` into
 # a space (`map_state`): open -> confirmed, fixed -> fixed - council, no_further_action ->
@@ -77,10 +78,9 @@ def short_type(event_type: str) -> str:
     return event_type.removeprefix("report.")
 
 
-def recorded(entry: Mapping[str, Any]) -> datetime:
+def recorded(entry: TimelineEntry) -> datetime:
     """When intake stored the entry (entries from before `recorded_at` existed: the event's)."""
-    at: datetime = entry.get("recorded_at") or entry["at"]
-    return at
+    return entry.recorded_at or entry.at
 
 
 def _text(key: str, lang: str, **values: str) -> str:
@@ -88,23 +88,23 @@ def _text(key: str, lang: str, **values: str) -> str:
     return (texts.get(lang) or texts["vi"]).format(**values)
 
 
-def description(entry: Mapping[str, Any], lang: str) -> str:
-    kind = short_type(str(entry["type"]))
-    note = (entry.get("note") or "").strip()
-    if entry["type"] == Topic.REPORT_CLOSED:
+def description(entry: TimelineEntry, lang: str) -> str:
+    kind = short_type(entry.type)
+    note = (entry.note or "").strip()
+    if entry.type == Topic.REPORT_CLOSED:
         return _text("closed_auto" if note == "auto" else "closed_rated", lang)
-    if entry["type"] in _OWN:
+    if entry.type in _OWN:
         return _text(kind, lang) if kind in _TEXT else ""
     if note:  # an agency's or operator's note: public already as the report's status_notes
         return note
     if kind in _TEXT:
-        return _text(kind, lang, agency=str(entry.get("agency_name") or entry.get("agency_id")))
+        return _text(kind, lang, agency=str(entry.agency_name or entry.agency_id))
     return ""
 
 
 def report_updates(
     report_id: str,
-    timeline: Sequence[Mapping[str, Any]],
+    timeline: Sequence[TimelineEntry],
     lang: str,
     start: datetime,
     end: datetime,
@@ -113,20 +113,20 @@ def report_updates(
     status = Status.RECEIVED
     out: list[Update] = []
     for index, entry in enumerate(timeline):
-        if entry.get("status"):
-            status = Status(entry["status"])
+        if entry.status:
+            status = Status(entry.status)
         at = recorded(entry)
-        if not start <= at <= end or not entry.get("event_id"):
+        if not start <= at <= end or not entry.event_id:
             continue
         out.append(
             Update(
-                update_id=str(entry["event_id"]),
+                update_id=entry.event_id,
                 service_request_id=report_id,
                 status=EXTENDED_STATUS[status],
                 updated_at=at,
                 description=description(entry, lang),
-                media_url=str(entry.get("media_url") or ""),
-                external_status_code=short_type(str(entry["type"])),
+                media_url=entry.media_url or "",
+                external_status_code=short_type(entry.type),
                 order=index,
             )
         )
@@ -134,13 +134,17 @@ def report_updates(
 
 
 def in_window(
-    reports: Iterable[Mapping[str, Any]], lang: str, start: datetime, end: datetime
+    timelines: Iterable[tuple[str, Sequence[TimelineEntry]]],
+    lang: str,
+    start: datetime,
+    end: datetime,
 ) -> list[Update]:
-    """All updates of these reports in the window, oldest first (stable order)."""
+    """All updates of these (report id, timeline) pairs in the window, oldest first (stable
+    order)."""
     updates = [
         u
-        for doc in reports
-        for u in report_updates(str(doc["_id"]), doc.get("timeline") or [], lang, start, end)
+        for report_id, timeline in timelines
+        for u in report_updates(report_id, timeline, lang, start, end)
     ]
     updates.sort(key=lambda u: (u.updated_at, u.service_request_id, u.order))
     return updates

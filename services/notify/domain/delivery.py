@@ -1,4 +1,5 @@
-"""Retry schedule, masking, webhook signatures and unsubscribe tokens. Pure functions."""
+"""A delivery's states (pending -> sent, or failed -> ... -> dead; skipped), the retry schedule,
+masking, webhook signatures and unsubscribe tokens. Pure functions."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from services.notify.domain.model import Channel, DeliveryStatus
+from services.notify.domain.model import Channel, DeliveryStatus, Outcome
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,23 @@ class RetryPolicy:
         if permanent or attempts >= self.max_attempts:
             return DeliveryStatus.DEAD, None
         return DeliveryStatus.FAILED, now + self.delay(attempts)
+
+    def failed(
+        self, attempts: int, error: str, now: datetime, *, permanent: bool = False
+    ) -> Outcome:
+        """The outcome of the `attempts`-th attempt, which failed with `error`."""
+        status, next_at = self.after_failure(attempts, now, permanent=permanent)
+        return Outcome(status, attempts, error, next_attempt_at=next_at)
+
+
+def sent(attempts: int, now: datetime) -> Outcome:
+    """The outcome of the `attempts`-th attempt, which went out."""
+    return Outcome(DeliveryStatus.SENT, attempts, None, sent_at=now)
+
+
+def skipped(attempts: int, reason: str) -> Outcome:
+    """Not sent, and never will be (`attempts` so far)."""
+    return Outcome(DeliveryStatus.SKIPPED, attempts, reason)
 
 
 def mask(channel: Channel, address: str) -> str:
@@ -124,8 +142,3 @@ class UnsubscribeTokens:
         if head.startswith(_SMS_PREFIX):
             return Channel.SMS, head.removeprefix(_SMS_PREFIX)
         return Channel.EMAIL, head
-
-    def verify(self, token: str) -> str | None:
-        """The address key the token unsubscribes, or None if it is not one of ours."""
-        verified = self.verify_token(token)
-        return verified[1] if verified else None

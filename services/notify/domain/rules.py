@@ -8,12 +8,14 @@ from services.notify.domain.model import (
     AgencyContact,
     Audience,
     Channel,
+    Delivery,
     Incoming,
     RecipientKind,
     ReportView,
     StatusChange,
 )
 from shared.events import STATUS_SET_BY, Status, Topic
+from shared.i18n import language_or_default
 
 RESIDENT_EVENTS = frozenset(
     {
@@ -27,7 +29,9 @@ RESIDENT_EVENTS = frozenset(
     }
 )
 AGENCY_EVENTS = frozenset({Topic.REPORT_ASSIGNED, Topic.REPORT_ESCALATED, Topic.REPORT_REOPENED})
-LANGUAGES = ("vi", "en")
+
+# Who to tell about which news (the news is an event, or one that waited for the contact).
+Plan = list[tuple[Incoming, Audience]]
 
 
 def is_stale(view: ReportView, event: Incoming) -> bool:
@@ -61,6 +65,43 @@ def apply(view: ReportView, event: Incoming) -> tuple[ReportView, StatusChange |
     return replace(view, status=status, agency_id=agency, stream_n=n), change
 
 
+def with_contact(
+    view: ReportView, sealed: str | None, contact: dict[str, str] | None, declared: str | None
+) -> ReportView:
+    """The view once `report.created` brought the (sealed) contact: the resident's language is
+    the contact's, else the one the report declared."""
+    language = language_or_default((contact or {}).get("language") or declared)
+    return replace(view, contact_sealed=sealed, language=language)
+
+
+def who_hears(
+    event: Incoming,
+    view: ReportView,
+    contact: dict[str, str] | None,
+    agencies: dict[str, AgencyContact],
+    ioc_agency_id: str,
+) -> tuple[Plan, ReportView]:
+    """Who to tell about a fresh (not stale) event, given the view after it.
+
+    News for the resident that arrives before `report.created` waits on the view and is told
+    once `report.created` brings the contact.
+    """
+    plan: Plan = []
+    staff = staff_audience(event, view, agencies, ioc_agency_id)
+    if staff is not None:
+        plan.append((event, staff))
+    if not tells_resident(event):
+        return plan, view
+    if not view.contact_known:
+        return plan, replace(view, awaiting_contact=[*view.awaiting_contact, event])
+    resident = resident_audience(contact, view.language)
+    plan.append((event, resident))
+    if event.type == Topic.REPORT_CREATED:
+        plan.extend((waiting, resident) for waiting in view.awaiting_contact)
+        view = replace(view, awaiting_contact=[])
+    return plan, view
+
+
 def dedupe_key(event: Incoming) -> str:
     """What makes two events the same news for a recipient.
 
@@ -83,11 +124,6 @@ def template_name(kind: RecipientKind, event_type: str) -> str:
     if kind is RecipientKind.OPERATOR and event_type == Topic.REPORT_ASSIGNED:
         name = "triage"
     return f"{kind.value}/{name}"
-
-
-def language_of(value: str | None) -> str:
-    value = (value or "vi").lower()[:2]
-    return value if value in LANGUAGES else "vi"
 
 
 def resident_addresses(contact: dict[str, str] | None) -> dict[Channel, str]:
@@ -123,8 +159,9 @@ def staff_audience(
     return Audience(kind, agency_id, "vi", agency_addresses(agencies.get(agency_id)))
 
 
-def resident_audience(event: Incoming, contact: dict[str, str] | None, language: str) -> Audience:
-    lang = language_of((contact or {}).get("language") or language)
+def resident_audience(contact: dict[str, str] | None, language: str) -> Audience:
+    """The resident, in the contact's language, else the report's."""
+    lang = language_or_default((contact or {}).get("language") or language)
     return Audience(RecipientKind.RESIDENT, "resident", lang, resident_addresses(contact))
 
 
@@ -136,3 +173,14 @@ def can_unsubscribe(kind: RecipientKind, channel: Channel) -> bool:
     """Every email carries an unsubscribe link; SMS to residents carry an opt-out link (an
     agency's SMS number is its duty line: it is changed in the catalogue, not opted out)."""
     return channel is Channel.EMAIL or (channel is Channel.SMS and kind is RecipientKind.RESIDENT)
+
+
+def still_waits(entry: Delivery, latest: Delivery | None, view: ReportView) -> bool:
+    """Whether an assignment an agency could not be told of is still news for it: the report's
+    latest assignment, and the report still `assigned` to that agency."""
+    return (
+        latest is not None
+        and latest.id == entry.id
+        and view.status is Status.ASSIGNED
+        and view.agency_id == entry.recipient_id
+    )

@@ -1,17 +1,22 @@
 """An assignment: one per report, moving between agencies until it is resolved.
 
 The assignment is a plain dataclass with its history; the store maps it to a document. Every
-state change goes through `Assignment.apply`, which refuses transitions the workflow does not
-allow and records who (a staff account of an agency, an operator, the system) and when. The
-reporter's identity is never part of it.
+state change goes through one of its methods (`move_to`, `set_status`, `reject_by_agency`,
+`resolve`, `mark_duplicate`, `escalate`), which refuse what the workflow does not allow
+(`ALLOWED`) and record who (a staff account of an agency, an operator, the system) and when.
+The reporter's identity is never part of it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
+
+from services.routing.domain.errors import InvalidDuplicate, InvalidTransition
+from services.routing.domain.jurisdiction import AreaHit, Jurisdiction, choose
 
 
 class AState(StrEnum):
@@ -53,13 +58,6 @@ ALLOWED: dict[Action, frozenset[AState]] = {
     Action.DUPLICATE: OPEN,
     Action.ESCALATE: OPEN,
 }
-
-
-class TransitionRefused(Exception):
-    def __init__(self, action: Action, state: AState) -> None:
-        super().__init__(f"cannot {action.value} an assignment that is {state.value}")
-        self.action = action
-        self.state = state
 
 
 @dataclass(frozen=True)
@@ -117,7 +115,9 @@ class Assignment:
 
     def check(self, action: Action) -> None:
         if self.status not in ALLOWED[action]:
-            raise TransitionRefused(action, self.status)
+            raise InvalidTransition(
+                f"cannot {action.value} an assignment that is {self.status.value}"
+            )
 
     def record(self, action: Action, actor: Actor, at: datetime, **details: Any) -> None:
         entry = {"action": action.value, "by": actor.as_dict(), "at": at, "status": self.status}
@@ -158,11 +158,66 @@ class Assignment:
         self.status = new
         self.record(action, actor, at, note=note)
 
-    def reject_by_agency(self, actor: Actor, at: datetime, reason: str) -> None:
-        """Not ours: remembered so that re-routing never sends it back to this agency."""
+    def reject_by_agency(
+        self,
+        actor: Actor,
+        at: datetime,
+        reason: str,
+        *,
+        jurisdiction: Jurisdiction,
+        hits: Sequence[AreaHit],
+        deadline: timedelta,
+    ) -> None:
+        """Not ours: re-routed at `at` to the next agency by the rules that has not rejected it,
+        else the fallback; the rejecter is remembered so that re-routing never sends it back,
+        and the history entry keeps who rejected it, when and `reason`."""
+        if self.agency_id == jurisdiction.fallback_agency:
+            raise InvalidTransition(
+                "the triage desk cannot reject: assign, transfer or dismiss it instead"
+            )
         self.check(Action.REJECT)
         if self.agency_id not in self.rejected_by:
             self.rejected_by.append(self.agency_id)
+        decision = choose(jurisdiction, self.category, hits, self.rejected_by)
+        self.move_to(
+            decision.agency_id,
+            action=Action.REJECT,
+            actor=actor,
+            at=at,
+            deadline=deadline,
+            reason="reroute",
+            rule_id=decision.rule_id,
+            area_id=decision.area_id,
+            note=reason,
+        )
+
+    def resolve(self, actor: Actor, at: datetime, note: str, photo_ids: list[str]) -> bool:
+        """Resolved with a note and photos; returns whether it was on time."""
+        on_time = at <= self.due_at
+        self.set_status(Action.RESOLVE, AState.RESOLVED, actor, at, note)
+        self.note, self.photo_ids = note, list(photo_ids)
+        return on_time
+
+    def resolve_with(self, original: Assignment, actor: Actor, at: datetime) -> None:
+        """A duplicate is resolved with its original, with the original's note and photos."""
+        self.status = AState.RESOLVED
+        self.note, self.photo_ids = original.note, list(original.photo_ids)
+        self.record(Action.RESOLVE, actor, at, note=f"original {original.report_id} resolved")
+
+    def mark_duplicate(self, actor: Actor, at: datetime, root_report_id: str) -> None:
+        """Duplicates the report `root_report_id` (the root of its group): resolved with it."""
+        if root_report_id == self.report_id:
+            raise InvalidDuplicate("a report cannot duplicate itself")
+        self.set_status(Action.DUPLICATE, AState.DUPLICATE, actor, at, f"of {root_report_id}")
+        self.duplicate_of = root_report_id
+
+    def reopen_ignored(self, sequence: int) -> str | None:
+        """Why a `report.reopened` of this `sequence` must not route it again (None: it must)."""
+        if self.is_open():
+            return "still open"
+        if sequence <= self.intake_seq:
+            return "older than what was applied"
+        return None
 
     def escalate(self, at: datetime) -> int:
         self.check(Action.ESCALATE)
@@ -170,6 +225,23 @@ class Assignment:
         self.escalations += 1
         self.record(Action.ESCALATE, SYSTEM, at, level=self.escalations)
         return self.escalations
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What a queue shows; every filter applies in the query, before `limit`."""
+
+    agency_id: str | None = None
+    statuses: list[str] | None = None
+    category: str | None = None
+    report_id: str | None = None
+    overdue: bool | None = None  # open and past due (true), or not (false), as of `now`
+    limit: int = 100
+
+
+def queue_order(items: Iterable[Assignment], now: datetime) -> list[Assignment]:
+    """A queue: overdue first, then by due time."""
+    return sorted(items, key=lambda a: (not a.overdue(now), a.due_at))
 
 
 def new_assignment(

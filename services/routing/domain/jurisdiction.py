@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from services.routing.domain.errors import InvalidJurisdiction
 from services.routing.domain.geometry import geometry_errors
 from shared.events import AgencyRefV1, CategoryV1
 
@@ -58,11 +60,16 @@ class Jurisdiction(BaseModel):
     def category(self, code: str) -> CategoryV1 | None:
         return next((c for c in self.categories if c.code == code), None)
 
+    def deadline(self, category: str, default_hours: int) -> timedelta:
+        """How long an agency has for a report of `category` (`default_hours` if unknown)."""
+        cat = self.category(category)
+        return timedelta(hours=cat.deadline_hours if cat else default_hours)
 
-class InvalidJurisdiction(ValueError):
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__("; ".join(errors))
-        self.errors = errors
+    def agency_name(self, agency_id: str) -> str:
+        """The agency's Vietnamese name (else English, else its id)."""
+        agency = self.agency(agency_id)
+        name = (agency.name.get("vi") or agency.name.get("en")) if agency else None
+        return name or agency_id
 
 
 def parse(document: dict[str, Any]) -> Jurisdiction:

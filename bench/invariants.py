@@ -1,0 +1,222 @@
+"""The end-of-run checker: nothing lost, nothing doubled, the services agree.
+
+`check(...)` is pure (plain dicts and lists in, verdicts out) so it is tested without a server;
+`gather(...)` reads what it needs from the four databases (read-only) and analytics' HTTP API.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from pymongo import AsyncMongoClient
+
+# Routing's assignment states and the public status intake shows for each. Intake may be ahead
+# (closed after a rating, which routing does not track) but never disagree otherwise.
+PUBLIC_STATUS_OF = {
+    "assigned": {"assigned"},
+    "accepted": {"assigned", "in_progress"},
+    "in_progress": {"in_progress"},
+    "resolved": {"resolved", "closed"},
+    "rejected": {"rejected"},
+    "duplicate": {"duplicate"},
+}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    name: str
+    ok: bool
+    checked: int
+    bad: int
+    detail: str = ""
+
+    def line(self) -> str:
+        word = "PASS" if self.ok else "FAIL"
+        extra = f" — {self.detail}" if self.detail else ""
+        return f"{word}  {self.name}: {self.checked - self.bad}/{self.checked} ok{extra}"
+
+
+def _sample(items: list[str], n: int = 3) -> str:
+    return ", ".join(items[:n]) + (" ..." if len(items) > n else "")
+
+
+def check(
+    posted: list[str],
+    assignments: list[dict[str, Any]],
+    intake_status: dict[str, str],
+    deliveries: list[dict[str, Any]],
+    facts: set[str],
+    intake_total: int,
+    analytics_total: int | None,
+    mail_per_address: dict[str, int] | None = None,
+    sent_email_per_address: dict[str, int] | None = None,
+) -> list[Verdict]:
+    """Every report answered 201: one current assignment, intake agreeing with routing, one
+    delivery per (event, recipient, channel), a fact in analytics whose total matches intake's."""
+    out: list[Verdict] = []
+    per_report = Counter(a["report_id"] for a in assignments)
+    bad = [r for r in posted if per_report.get(r, 0) != 1]
+    out.append(
+        Verdict(
+            "exactly one current assignment per report (routing)",
+            not bad,
+            len(posted),
+            len(bad),
+            f"e.g. {_sample([f'{r}: {per_report.get(r, 0)}' for r in bad])}" if bad else "",
+        )
+    )
+    state = {a["report_id"]: a.get("status") for a in assignments}
+    bad = [
+        f"{r}: intake {intake_status.get(r)} routing {state.get(r)}"
+        for r in posted
+        if intake_status.get(r) not in PUBLIC_STATUS_OF.get(str(state.get(r)), {state.get(r)})
+    ]
+    out.append(
+        Verdict(
+            "intake's status equals routing's state",
+            not bad,
+            len(posted),
+            len(bad),
+            f"e.g. {_sample(bad)}" if bad else "",
+        )
+    )
+    keys = Counter(
+        (d.get("event_id"), d.get("recipient_kind"), d.get("recipient_id"), d.get("channel"))
+        for d in deliveries
+    )
+    doubled = [k for k, n in keys.items() if n > 1]
+    out.append(
+        Verdict(
+            "exactly one delivery per (event, recipient, channel) (notify)",
+            not doubled,
+            len(keys),
+            len(doubled),
+            f"e.g. {_sample([str(k) for k in doubled])}" if doubled else "",
+        )
+    )
+    assigned_delivery = {
+        d["report_id"] for d in deliveries if d.get("event_type") == "report.assigned"
+    }
+    missing = [r for r in posted if r not in assigned_delivery]
+    out.append(
+        Verdict(
+            "every report's assignment notified (notify)",
+            not missing,
+            len(posted),
+            len(missing),
+            f"e.g. {_sample(missing)}" if missing else "",
+        )
+    )
+    missing = [r for r in posted if r not in facts]
+    out.append(
+        Verdict(
+            "every report projected (analytics facts)",
+            not missing,
+            len(posted),
+            len(missing),
+            f"e.g. {_sample(missing)}" if missing else "",
+        )
+    )
+    same = analytics_total == intake_total
+    out.append(
+        Verdict(
+            "analytics total equals the reports stored in intake",
+            same,
+            1,
+            0 if same else 1,
+            f"analytics {analytics_total}, intake {intake_total}",
+        )
+    )
+    if mail_per_address is not None and sent_email_per_address is not None:
+        bad = [
+            f"{a}: {mail_per_address.get(a, 0)} mails, {n} sent"
+            for a, n in sent_email_per_address.items()
+            if mail_per_address.get(a, 0) != n
+        ]
+        out.append(
+            Verdict(
+                "each email notify sent arrived exactly once (mail sink)",
+                not bad,
+                len(sent_email_per_address),
+                len(bad),
+                f"e.g. {_sample(bad)}" if bad else "",
+            )
+        )
+    return out
+
+
+async def gather(
+    mongo: AsyncMongoClient[dict[str, Any]],
+    db_names: dict[str, str],
+    analytics_url: str,
+    posted: list[str],
+) -> dict[str, Any]:
+    """Reads what `check` needs for the posted reports (chunks of 1,000 ids)."""
+    assignments: list[dict[str, Any]] = []
+    intake_status: dict[str, str] = {}
+    deliveries: list[dict[str, Any]] = []
+    facts: set[str] = set()
+    routing = mongo[db_names["routing"]]["assignments"]
+    reports = mongo[db_names["intake"]]["reports"]
+    notify = mongo[db_names["notify"]]["deliveries"]
+    analytics = mongo[db_names["analytics"]]["facts"]
+    fields = {
+        "event_id": 1,
+        "recipient_kind": 1,
+        "recipient_id": 1,
+        "channel": 1,
+        "report_id": 1,
+        "event_type": 1,
+        "status": 1,
+        "recipient": 1,
+    }
+    for i in range(0, len(posted), 1000):
+        chunk = posted[i : i + 1000]
+        assignments += [
+            d
+            async for d in routing.find(
+                {"report_id": {"$in": chunk}}, {"report_id": 1, "status": 1}
+            )
+        ]
+        intake_status.update(
+            {
+                d["_id"]: d.get("status")
+                async for d in reports.find({"_id": {"$in": chunk}}, {"status": 1})
+            }
+        )
+        deliveries += [d async for d in notify.find({"report_id": {"$in": chunk}}, fields)]
+        facts |= {d["_id"] async for d in analytics.find({"_id": {"$in": chunk}}, {"_id": 1})}
+    total = await reports.count_documents({})
+    analytics_total: int | None = None
+    try:
+        async with httpx.AsyncClient(timeout=60) as client:
+            r = await client.get(analytics_url + "/api/v1/stats/summary")
+            if r.status_code == 200:
+                analytics_total = int(r.json().get("total"))
+    except (httpx.HTTPError, ValueError, TypeError):
+        analytics_total = None
+    return {
+        "assignments": assignments,
+        "intake_status": intake_status,
+        "deliveries": deliveries,
+        "facts": facts,
+        "intake_total": total,
+        "analytics_total": analytics_total,
+    }
+
+
+def mail_counts(maildir: Any) -> dict[str, int]:
+    """Emails per recipient address in the local mail sink's Maildir."""
+    import mailbox
+
+    counts: Counter[str] = Counter()
+    try:
+        box = mailbox.Maildir(maildir, create=False)
+    except (OSError, mailbox.Error):
+        return {}
+    for msg in box:
+        counts[str(msg["To"]).strip().lower()] += 1
+    return dict(counts)

@@ -1,0 +1,384 @@
+"""History: N reports stored before measuring, seeded in bulk through the services' own code paths.
+
+Posting 50,000 reports through the pipeline takes hours at today's rates, and writing documents in
+a shape the bench invents would measure a database the services never wrote (they are being
+rewritten). So the bench clones:
+
+1. posts a few dozen template reports over the demo city through intake's HTTP API, lets routing
+   assign them, resolves most of them as the agency's demo staff (routing's HTTP API) and closes
+   them with the resident's rating (intake's HTTP API), and waits until every service has settled;
+2. reads back, from the four databases, every document that mentions exactly one template's
+   report id: whatever each service wrote for that report (report, assignment, sequences, outbox,
+   inbox, deliveries, status changes, facts, event log...), in the service's own current shape;
+3. bulk-inserts N copies of randomly chosen templates, each copy with fresh ids (every UUID and
+   every 32+ hex-digit token is remapped, consistently across the four databases), its times moved
+   back (closed reports over the last `days`, open ones less than the earliest deadline they
+   carry, so no timer fires on history) and its location moved by up to about 300 m.
+
+A copied document whose TTL field is past its index's expiry is left out (the server would have
+deleted it). Documents that are not per report (catalogues, counters over all reports) are not
+copied: a service that keeps such aggregates sees them without the history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import bson
+import httpx
+from bson import ObjectId
+from pymongo import AsyncMongoClient
+from pymongo.errors import BulkWriteError
+
+from bench.load import Reports, post
+
+UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+HEX_RE = re.compile(r"(?<![0-9a-f])[0-9a-f]{32,}(?![0-9a-f])")
+ISO_RE = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+-]\d{2}:\d{2})?$")
+DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+EPOCH_FLOOR = datetime(2000, 1, 1)
+Doc = dict[str, Any]
+
+
+@dataclass
+class Template:
+    report_id: str
+    state: str  # "closed" or "open"
+    docs: list[tuple[str, str, Doc]] = field(default_factory=list)  # (db, collection, doc)
+    max_back: timedelta = timedelta(days=365)
+
+
+class Clone:
+    """One copy's transformation: id map, time shift and location shift."""
+
+    def __init__(self, shift: timedelta, dlat: float, dlon: float) -> None:
+        self.ids: dict[str, str] = {}
+        self.oids: dict[ObjectId, ObjectId] = {}
+        self.shift = shift
+        self.dlat, self.dlon = dlat, dlon
+
+    def _uuid(self, m: re.Match[str]) -> str:
+        old = m.group(0)
+        if old not in self.ids:
+            self.ids[old] = str(uuid.uuid4())
+        return self.ids[old]
+
+    def _hex(self, m: re.Match[str]) -> str:
+        old = m.group(0)
+        if old not in self.ids:
+            self.ids[old] = (uuid.uuid4().hex * (len(old) // 32 + 1))[: len(old)]
+        return self.ids[old]
+
+    def text(self, s: str, key: str) -> str:
+        if len(s) < 10:
+            return s
+        iso = ISO_RE.match(s)
+        if iso:
+            try:
+                t = datetime.fromisoformat(iso.group(1))
+            except ValueError:
+                return s
+            if t < EPOCH_FLOOR:
+                return s
+            return (t - self.shift).isoformat(timespec="microseconds") + (iso.group(2) or "")
+        if DAY_RE.match(s):
+            try:
+                d = (datetime.fromisoformat(s) + timedelta(hours=12) - self.shift).date()
+            except ValueError:
+                return s
+            if key.endswith("week"):
+                d = d - timedelta(days=d.weekday())
+            return d.isoformat()
+        s = UUID_RE.sub(self._uuid, s)
+        return HEX_RE.sub(self._hex, s)
+
+    def value(self, v: Any, key: str = "") -> Any:
+        if isinstance(v, str):
+            return self.text(v, key)
+        if isinstance(v, dict):
+            return self.mapping(v)
+        if isinstance(v, list):
+            return [self.value(x, key) for x in v]
+        if isinstance(v, datetime):
+            return v if v < EPOCH_FLOOR else v - self.shift
+        if isinstance(v, ObjectId):
+            if v not in self.oids:
+                self.oids[v] = ObjectId()
+            return self.oids[v]
+        return v
+
+    def mapping(self, d: Doc) -> Doc:
+        out = {k: self.value(v, k) for k, v in d.items()}
+        coords = out.get("coordinates")
+        if out.get("type") == "Point" and isinstance(coords, list) and len(coords) == 2:
+            out["coordinates"] = [round(coords[0] + self.dlon, 6), round(coords[1] + self.dlat, 6)]
+        for lat, lon in (("lat", "lon"), ("latitude", "longitude")):
+            if isinstance(out.get(lat), float) and isinstance(out.get(lon), float):
+                out[lat] = round(out[lat] + self.dlat, 6)
+                out[lon] = round(out[lon] + self.dlon, 6)
+        return out
+
+
+# ------------------------------------------------------------------------- templates
+
+
+async def _staff_token(
+    client: httpx.AsyncClient, routing: str, agency: str, cache: dict[str, str]
+) -> str | None:
+    if agency not in cache:
+        r = await client.post(
+            routing + "/api/v1/auth/token", data={"username": agency, "password": "demo"}
+        )
+        if r.status_code != 200:
+            return None
+        cache[agency] = r.json()["access_token"]
+    return cache[agency]
+
+
+async def _wait_status(
+    client: httpx.AsyncClient, intake: str, rid: str, want: set[str], timeout: float
+) -> dict[str, Any] | None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        r = await client.get(f"{intake}/api/v1/reports/{rid}")
+        if r.status_code == 200 and r.json().get("status") in want:
+            return dict(r.json())
+        await asyncio.sleep(0.5)
+    return None
+
+
+async def _make_template(
+    client: httpx.AsyncClient,
+    urls: dict[str, str],
+    body: dict[str, Any],
+    close: bool,
+    tokens: dict[str, str],
+    timeout: float,
+) -> Template | None:
+    intake, routing = urls["intake"], urls["routing"]
+    p = await post(client, intake, body)
+    view = await _wait_status(client, intake, p.id, {"assigned"}, timeout)
+    if view is None:
+        return None
+    if not close or not view.get("agency_id"):
+        return Template(p.id, "open")
+    token = await _staff_token(client, routing, view["agency_id"], tokens)
+    if token is None:
+        return Template(p.id, "open")
+    auth = {"Authorization": f"Bearer {token}"}
+    r = await client.get(routing + "/api/v1/assignments", params={"report_id": p.id}, headers=auth)
+    items = r.json().get("items", []) if r.status_code == 200 else []
+    if not items:
+        return Template(p.id, "open")
+    r = await client.post(
+        f"{routing}/api/v1/assignments/{items[0]['id']}/resolve",
+        json={"note": "Đã xử lý"},
+        headers=auth,
+    )
+    if (
+        r.status_code != 200
+        or await _wait_status(client, intake, p.id, {"resolved"}, timeout) is None
+    ):
+        return Template(p.id, "open")
+    r = await client.post(
+        f"{intake}/api/v1/reports/{p.id}/rating",
+        json={"rating": 5},
+        headers={"X-Tracking-Token": p.token},
+    )
+    if (
+        r.status_code != 200
+        or await _wait_status(client, intake, p.id, {"closed"}, timeout) is None
+    ):
+        return Template(p.id, "open")
+    return Template(p.id, "closed")
+
+
+def _spread_points(reports: Reports, n: int) -> list[tuple[float, float]]:
+    """n points over the city, at least ~400 m apart (no template is a duplicate of another)."""
+    points: list[tuple[float, float]] = []
+    tries = 0
+    while len(points) < n and tries < n * 200:
+        tries += 1
+        lon0, lat0, lon1, lat1 = reports.rng.choice(reports.boxes)
+        p = (reports.rng.uniform(lat0, lat1), reports.rng.uniform(lon0, lon1))
+        if all(abs(p[0] - q[0]) + abs(p[1] - q[1]) > 0.004 for q in points):
+            points.append(p)
+    return points
+
+
+async def _collect(
+    mongo: AsyncMongoClient[Doc], dbs: list[str], templates: list[Template]
+) -> tuple[str, int]:
+    """Fills each template's documents; returns a digest of them and the number left out
+    because they mention more than one template."""
+    by_id = {t.report_id.encode(): t for t in templates}
+    for t in templates:
+        t.docs = []
+    ambiguous = 0
+    digest_parts: list[bytes] = []
+    for db in dbs:
+        for coll in sorted(await mongo[db].list_collection_names()):
+            if coll.startswith("system."):
+                continue
+            async for doc in mongo[db][coll].find({}):
+                raw = bson.encode(doc)
+                hits = [t for key, t in by_id.items() if key in raw]
+                if len(hits) == 1:
+                    hits[0].docs.append((db, coll, doc))
+                    digest_parts.append(raw)
+                elif len(hits) > 1:
+                    ambiguous += 1
+    return str(hash(b"".join(sorted(digest_parts)))), ambiguous
+
+
+async def _settled(mongo: AsyncMongoClient[Doc], templates: list[Template]) -> bool:
+    """No outbox entry pending and no delivery waiting, for any template."""
+    for t in templates:
+        for _db, coll, doc in t.docs:
+            if coll == "outbox" and doc.get("status") == "pending":
+                return False
+            if coll == "deliveries" and doc.get("status") in ("pending", "failed"):
+                return False
+    return True
+
+
+async def make_templates(
+    client: httpx.AsyncClient,
+    mongo: AsyncMongoClient[Doc],
+    urls: dict[str, str],
+    db_names: dict[str, str],
+    reports: Reports,
+    n: int,
+    open_fraction: float,
+    timeout: float = 240,
+) -> tuple[list[Template], dict[str, Any]]:
+    t0 = time.perf_counter()
+    points = _spread_points(reports, n)
+    n_open = max(1, round(n * min(max(open_fraction * 4, 0.2), 0.5)))  # enough open ones to vary
+    tokens: dict[str, str] = {}
+    sem = asyncio.Semaphore(8)
+
+    async def one(i: int, where: tuple[float, float]) -> Template | None:
+        async with sem:
+            return await _make_template(
+                client, urls, reports.body(where), i >= n_open, tokens, timeout
+            )
+
+    made = [t for t in await asyncio.gather(*(one(i, p) for i, p in enumerate(points))) if t]
+    dbs = [db_names[s] for s in ("intake", "routing", "notify", "analytics")]
+    deadline = time.monotonic() + timeout
+    previous = ""
+    ambiguous = 0
+    while time.monotonic() < deadline:
+        digest, ambiguous = await _collect(mongo, dbs, made)
+        if digest == previous and await _settled(mongo, made):
+            break
+        previous = digest
+        await asyncio.sleep(3)
+    now = datetime.utcnow()
+    for t in made:
+        futures = [v - now for _db, _c, doc in t.docs for v in _datetimes(doc) if v > now]
+        limit = min(futures, default=timedelta(days=365)) - timedelta(hours=1)
+        t.max_back = max(timedelta(0), min(limit, timedelta(days=365)))
+    info = {
+        "templates": len(made),
+        "templates_closed": sum(t.state == "closed" for t in made),
+        "templates_open": sum(t.state == "open" for t in made),
+        "docs_per_template": round(sum(len(t.docs) for t in made) / max(1, len(made)), 1),
+        "docs_left_out_ambiguous": ambiguous,
+        "template_s": round(time.perf_counter() - t0, 1),
+    }
+    return made, info
+
+
+def _datetimes(v: Any) -> list[datetime]:
+    if isinstance(v, datetime):
+        return [v] if v >= EPOCH_FLOOR else []
+    if isinstance(v, dict):
+        return [d for x in v.values() for d in _datetimes(x)]
+    if isinstance(v, list):
+        return [d for x in v for d in _datetimes(x)]
+    return []
+
+
+# ------------------------------------------------------------------------- cloning
+
+
+async def _ttls(
+    mongo: AsyncMongoClient[Doc], templates: list[Template]
+) -> dict[tuple[str, str], tuple[str, float]]:
+    out: dict[tuple[str, str], tuple[str, float]] = {}
+    for db, coll in {(db, c) for t in templates for db, c, _ in t.docs}:
+        async for ix in await mongo[db][coll].list_indexes():
+            if "expireAfterSeconds" in ix:
+                out[(db, coll)] = (next(iter(ix["key"])), float(ix["expireAfterSeconds"]))
+    return out
+
+
+async def clone_history(
+    mongo: AsyncMongoClient[Doc],
+    templates: list[Template],
+    n: int,
+    open_fraction: float,
+    days: float,
+    seed: int = 11,
+    batch: int = 1000,
+) -> dict[str, Any]:
+    """Inserts n copies of the templates; returns counts per collection and the time taken."""
+    rng = random.Random(seed)
+    closed = [t for t in templates if t.state == "closed"] or templates
+    opened = [t for t in templates if t.state == "open"] or templates
+    ttls = await _ttls(mongo, templates)
+    now = datetime.utcnow()
+    pending: dict[tuple[str, str], list[Doc]] = defaultdict(list)
+    inserted: dict[str, int] = defaultdict(int)
+    expired = dupes = 0
+    t0 = time.perf_counter()
+
+    async def flush(key: tuple[str, str]) -> None:
+        nonlocal dupes
+        docs, pending[key] = pending[key], []
+        if not docs:
+            return
+        try:
+            res = await mongo[key[0]][key[1]].insert_many(docs, ordered=False)
+            inserted[f"{key[0]}.{key[1]}"] += len(res.inserted_ids)
+        except BulkWriteError as exc:
+            inserted[f"{key[0]}.{key[1]}"] += exc.details.get("nInserted", 0)
+            dupes += len(exc.details.get("writeErrors", []))
+
+    for _ in range(n):
+        is_open = rng.random() < open_fraction
+        t = rng.choice(opened if is_open else closed)
+        span = min(t.max_back, timedelta(days=days)) if is_open else timedelta(days=days)
+        shift = timedelta(seconds=rng.uniform(0, span.total_seconds()))
+        clone = Clone(shift, rng.uniform(-0.0027, 0.0027), rng.uniform(-0.0027, 0.0027))
+        for db, coll, doc in t.docs:
+            new = clone.mapping(doc)
+            ttl = ttls.get((db, coll))
+            if ttl:
+                at = new.get(ttl[0])
+                if isinstance(at, datetime) and at < now - timedelta(seconds=ttl[1]):
+                    expired += 1
+                    continue
+            pending[(db, coll)].append(new)
+            if len(pending[(db, coll)]) >= batch:
+                await flush((db, coll))
+    for key in list(pending):
+        await flush(key)
+    return {
+        "history": n,
+        "docs_inserted": dict(sorted(inserted.items())),
+        "docs_total": sum(inserted.values()),
+        "docs_skipped_expired": expired,
+        "duplicate_key_errors": dupes,
+        "clone_s": round(time.perf_counter() - t0, 1),
+    }

@@ -1,0 +1,213 @@
+"""The system under test: an embedded stack of the bench's own (the default), or a running one.
+
+Own stack: the embedded broker (Tansu) and database (SecantusDB) on free ports, started with
+devstack's own code (`devstack.servers`), then `python -m devstack` pointed at them (it creates
+the topics, starts the mail sink and the four services, restarts any that exits, and writes
+their pids to pids.json) with the create rate limit off. Everything is stopped at the end.
+
+Attached (`--attach`): the services, database and broker of a running `make run` (or any
+deployment) at the given URLs; nothing is started or stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from bench import procfs
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVICES = ("intake", "routing", "notify", "analytics")
+
+# What the bench changes from a plain `make run`: only the resident's rate limit (it posts
+# faster than one resident may). Every other setting stays at its default: that is what is measured.
+BENCH_ENV = {"RATE_LIMIT_CREATE_BURST": "0", "ENVIRONMENT": "development"}
+
+
+class StackError(RuntimeError):
+    """The system under test is not there or did not come up."""
+
+
+@dataclass
+class Stack:
+    urls: dict[str, str]
+    mongodb_uri: str
+    kafka: str
+    db_names: dict[str, str]
+    workdir: Path | None = None  # own stack only: data, logs, mail, pids.json
+    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    infra_pids: dict[str, int] = field(default_factory=dict)
+    own: bool = False
+
+    def url(self, service: str) -> str:
+        return self.urls[service]
+
+    @property
+    def maildir(self) -> Path | None:
+        return self.workdir / "mail" if self.workdir else None
+
+    def service_pids(self) -> dict[str, int]:
+        """Pids of the four service processes (from devstack's pids.json, else by port)."""
+        pids_file = (self.workdir or ROOT / ".devstack") / "pids.json"
+        found: dict[str, int] = {}
+        if pids_file.exists():
+            try:
+                found = {k: int(v) for k, v in json.loads(pids_file.read_text()).items()}
+            except (ValueError, OSError):
+                found = {}
+        for name in SERVICES:
+            if name not in found or not procfs.alive(found[name]):
+                port = httpx.URL(self.urls[name]).port
+                pid = procfs.pid_listening(port) if port else None
+                if pid is not None:
+                    found[name] = pid
+        return {k: v for k, v in found.items() if k in SERVICES}
+
+    def log_tail(self, service: str, chars: int = 3000) -> str:
+        if self.workdir is None:
+            return ""
+        path = self.workdir / "logs" / f"{service}.log"
+        return path.read_text(errors="replace")[-chars:] if path.exists() else ""
+
+    def stop(self) -> None:
+        """Stops what the bench started, in reverse order (devstack stops its services)."""
+        for proc in reversed(self.procs):
+            if proc.poll() is not None:
+                continue
+            try:
+                os.killpg(proc.pid, signal.SIGINT if proc is self.procs[-1] else signal.SIGTERM)
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(10)
+            except ProcessLookupError:
+                pass
+        self.procs.clear()
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def _free_base() -> int:
+    from devstack.servers import free_port
+
+    for _ in range(100):
+        base = free_port()
+        if base < 60000 and all(_port_free(base + i) for i in range(1, 5)):
+            return base
+    raise StackError("no four free consecutive ports for the services")
+
+
+def start_own(keep_dir: Path | None = None, extra_env: dict[str, str] | None = None) -> Stack:
+    """Starts broker, database and `python -m devstack` on free ports; waits until all are ready."""
+    from devstack.servers import free_port, start_kafka, start_mongo
+
+    workdir = keep_dir or Path(tempfile.mkdtemp(prefix="fieldreports-bench-"))
+    (workdir / "logs").mkdir(parents=True, exist_ok=True)
+    kafka_port, mongo_port = free_port(), free_port()
+    stack = Stack(
+        urls={},
+        mongodb_uri=f"mongodb://127.0.0.1:{mongo_port}/?directConnection=true",
+        kafka=f"127.0.0.1:{kafka_port}",
+        db_names={s: f"fieldreports_{s}" for s in SERVICES},
+        workdir=workdir,
+        own=True,
+    )
+    try:
+        kafka = start_kafka(kafka_port, workdir)
+        stack.procs.append(kafka)
+        mongo = start_mongo(mongo_port, workdir)
+        stack.procs.append(mongo)
+        stack.infra_pids = {"broker": kafka.pid, "database": mongo.pid}
+        base = _free_base()
+        stack.urls = {s: f"http://127.0.0.1:{base + i}" for i, s in enumerate(SERVICES, 1)}
+        env = {
+            **os.environ,
+            **BENCH_ENV,
+            **(extra_env or {}),
+            "KAFKA_BOOTSTRAP_SERVERS": stack.kafka,
+            "MONGODB_URI": stack.mongodb_uri,
+            "DEVSTACK_DIR": str(workdir),
+            "DEVSTACK_PORT_BASE": str(base),
+            "DEVSTACK_SMTP_PORT": str(free_port()),
+            # links in messages point at this stack's intake
+            "REPORT_URL_TEMPLATE": stack.urls["intake"] + "/api/v1/reports/{report_id}",
+        }
+        for name in ("SMTP_HOST", "KAFKA_TOPIC_PREFIX", "MONGODB_DB", "KAFKA_GROUP_ID"):
+            env.pop(name, None)
+        out = (workdir / "devstack.out").open("ab")
+        stack.procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "devstack"],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
+        wait_ready(stack, timeout=180)
+    except BaseException:
+        stack.stop()
+        raise
+    return stack
+
+
+def attach(urls: dict[str, str], mongodb_uri: str, kafka: str, db_prefix: str) -> Stack:
+    stack = Stack(
+        urls=urls,
+        mongodb_uri=mongodb_uri,
+        kafka=kafka,
+        db_names={s: f"{db_prefix}{s}" for s in SERVICES},
+    )
+    wait_ready(stack, timeout=5)
+    return stack
+
+
+def wait_ready(stack: Stack, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    pending = list(SERVICES)
+    last: dict[str, str] = {}
+    while pending and time.monotonic() < deadline:
+        if stack.own and stack.procs and stack.procs[-1].poll() is not None:
+            out = (stack.workdir / "devstack.out") if stack.workdir else None
+            text = out.read_text(errors="replace")[-3000:] if out and out.exists() else ""
+            raise StackError(f"devstack exited with {stack.procs[-1].returncode}:\n{text}")
+        for name in list(pending):
+            try:
+                r = httpx.get(stack.urls[name] + "/health/ready", timeout=3)
+                if r.status_code == 200:
+                    pending.remove(name)
+                else:
+                    last[name] = f"HTTP {r.status_code} {r.text[:200]}"
+            except httpx.HTTPError as exc:
+                last[name] = f"{type(exc).__name__}: {exc}"
+        if pending:
+            time.sleep(0.5)
+    if pending:
+        lines = [f"  {n} at {stack.urls[n]}: {last.get(n, 'no answer')}" for n in pending]
+        hint = (
+            "\n".join(f"--- {n} log ---\n{stack.log_tail(n)}" for n in pending)
+            if stack.own
+            else "start it with `RATE_LIMIT_CREATE_BURST=0 make run`, or drop --attach to let "
+            "the bench start its own stack"
+        )
+        raise StackError(f"not ready after {timeout:.0f}s:\n" + "\n".join(lines) + "\n" + hint)
+
+
+def remove_workdir(stack: Stack) -> None:
+    if stack.own and stack.workdir is not None:
+        shutil.rmtree(stack.workdir, ignore_errors=True)

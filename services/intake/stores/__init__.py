@@ -1,0 +1,21 @@
+"""MongoDB adapters of intake: reports, idempotency keys, supports; the catalogue copy and the
+photos are the shared `CatalogCopy` and `PhotoStore`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pymongo import IndexModel
+
+from shared.photos import photo_indexes
+
+from .keys import IdempotencyStore, SupportStore, key_indexes
+from .reports import ReportStore, report_indexes
+
+PHOTOS = "photos"  # GridFS bucket: photos.files / photos.chunks
+
+__all__ = ["PHOTOS", "IdempotencyStore", "ReportStore", "SupportStore", "indexes"]
+
+
+def indexes(idempotency_ttl_s: int) -> dict[str, Sequence[IndexModel]]:
+    return {**report_indexes(), **key_indexes(idempotency_ttl_s), **photo_indexes(PHOTOS)}

@@ -1,0 +1,145 @@
+"""How a `Report` is stored: its document, and the update that turns one state into the next.
+
+The domain hands over whole `Report` values; this module alone knows the document: `_id`, the
+GeoJSON point the 2dsphere index needs, `$set` of the fields that changed (dotted paths into the
+per-source sequence maps, so two sources never overwrite each other's), `$push` of new timeline
+entries and `$inc` of counters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any
+
+from services.intake.domain.report import Photo, Rating, Report, TimelineEntry
+from shared.events import ReportCreatedV1, Status
+from shared.mongo import Document
+
+# Fields a listing needs: never the token hash, the sealed contact or the timeline.
+LIST_FIELDS = {"token_hash": 0, "created_payload": 0, "timeline": 0, "seq": 0, "assign_seq": 0}
+
+_COUNTERS = ("supporters", "reopen_count")
+_MAPS = ("seq", "assign_seq")
+_FIELD_NAMES = {"id": "_id", "announcement": "created_payload"}
+
+
+def to_document(report: Report) -> Document:
+    doc = {
+        _FIELD_NAMES.get(f.name, f.name): _value(getattr(report, f.name)) for f in fields(report)
+    }
+    doc["location"] = _point(report)
+    return doc
+
+
+def update_of(before: Report, after: Report) -> dict[str, Any]:
+    """The update that takes the stored `before` to `after` (empty if nothing changed)."""
+    sets: dict[str, Any] = {}
+    inc: dict[str, int] = {}
+    for f in fields(Report):
+        old, new = getattr(before, f.name), getattr(after, f.name)
+        if f.name == "timeline" or old == new:
+            continue
+        if f.name in _COUNTERS:
+            inc[f.name] = new - old
+        elif f.name in _MAPS:
+            sets.update({f"{f.name}.{k}": v for k, v in new.items() if old.get(k) != v})
+        else:
+            sets[_FIELD_NAMES.get(f.name, f.name)] = _value(new)
+    if "lat" in sets or "lon" in sets:
+        sets["location"] = _point(after)
+    update: dict[str, Any] = {}
+    if sets:
+        update["$set"] = sets
+    if inc:
+        update["$inc"] = inc
+    added = after.timeline[len(before.timeline) :]
+    if added:
+        update["$push"] = {"timeline": {"$each": [_entry_doc(e) for e in added]}}
+    return update
+
+
+def from_document(doc: Document) -> Report:
+    payload = doc.get("created_payload")
+    rating = doc.get("rating")
+    return Report(
+        id=doc["_id"],
+        category=doc["category"],
+        category_name=doc.get("category_name") or {},
+        description=doc["description"],
+        address=doc.get("address"),
+        lat=doc["lat"],
+        lon=doc["lon"],
+        language=doc.get("language", "vi"),
+        channel=doc.get("channel", "api"),
+        status=Status(doc["status"]),
+        status_at=doc.get("status_at") or doc["created_at"],
+        created_at=doc["created_at"],
+        updated_at=doc.get("updated_at") or doc["created_at"],
+        announced_at=doc.get("announced_at") or doc["created_at"],
+        attributes=doc.get("attributes") or {},
+        media_url=doc.get("media_url"),
+        status_notes=doc.get("status_notes"),
+        agency_id=doc.get("agency_id"),
+        agency_name=doc.get("agency_name"),
+        expected_at=doc.get("expected_at"),
+        overdue=bool(doc.get("overdue")),
+        resolved_at=doc.get("resolved_at"),
+        photos=tuple(
+            Photo(p["id"], p["content_type"], int(p.get("width", 0)), int(p.get("height", 0)))
+            for p in doc.get("photos") or []
+        ),
+        supporters=int(doc.get("supporters", 0)),
+        reopen_count=int(doc.get("reopen_count", 0)),
+        rating=Rating(rating["rating"], rating.get("comment"), rating["at"]) if rating else None,
+        token_hash=doc.get("token_hash") or "",
+        announcement=ReportCreatedV1.model_validate(payload) if payload else None,
+        seq=doc.get("seq") or {},
+        assign_seq=doc.get("assign_seq") or {},
+        timeline=tuple(entry_of(e) for e in doc.get("timeline") or []),
+    )
+
+
+def entry_of(doc: Document) -> TimelineEntry:
+    return TimelineEntry(
+        event_id=str(doc.get("event_id") or ""),
+        type=str(doc["type"]),
+        status=doc.get("status"),
+        at=doc["at"],
+        agency_id=doc.get("agency_id"),
+        agency_name=doc.get("agency_name"),
+        note=doc.get("note"),
+        media_url=doc.get("media_url"),
+        recorded_at=doc.get("recorded_at"),
+    )
+
+
+def _entry_doc(entry: TimelineEntry) -> Document:
+    return {f.name: getattr(entry, f.name) for f in fields(entry)}
+
+
+def _point(report: Report) -> Document:
+    return {"type": "Point", "coordinates": [report.lon, report.lat]}
+
+
+def _value(value: Any) -> Any:
+    """A field's stored form."""
+    if isinstance(value, Status):
+        return value.value
+    if isinstance(value, ReportCreatedV1):
+        return value.model_dump(mode="json")
+    if isinstance(value, Photo):
+        return {
+            "id": value.id,
+            "content_type": value.content_type,
+            "width": value.width,
+            "height": value.height,
+        }
+    if isinstance(value, Rating):
+        return {"rating": value.rating, "comment": value.comment, "at": value.at}
+    if isinstance(value, TimelineEntry):
+        return _entry_doc(value)
+    if isinstance(value, tuple):
+        return [_value(v) for v in value]
+    if isinstance(value, dict) or hasattr(value, "items"):
+        return dict(value)
+    return value

@@ -1,0 +1,73 @@
+"""Idempotency keys of creates, and who supports which report (both unique by `_id`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from services.intake.domain.idempotency import IdempotencyRecord
+from shared.mongo import Document
+
+IDEMPOTENCY = "idempotency_keys"
+SUPPORTS = "supports"
+
+
+def key_indexes(ttl_s: int) -> dict[str, list[IndexModel]]:
+    return {
+        IDEMPOTENCY: [IndexModel("created_at", name="idempotency_ttl", expireAfterSeconds=ttl_s)],
+        SUPPORTS: [IndexModel([("report_id", ASCENDING)], name="by_report")],
+    }
+
+
+class IdempotencyStore:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.col = db[IDEMPOTENCY]
+
+    async def get(self, key: str) -> IdempotencyRecord | None:
+        doc = await self.col.find_one({"_id": key})
+        if doc is None:
+            return None
+        return IdempotencyRecord(
+            key=doc["_id"],
+            fingerprint=doc["fingerprint"],
+            report_id=doc["report_id"],
+            token_sealed=doc["token_sealed"],
+            created_at=doc["created_at"],
+        )
+
+    async def add(
+        self, record: IdempotencyRecord, session: AsyncClientSession | None = None
+    ) -> bool:
+        """False if the key is taken (a concurrent create won; the transaction is spoilt)."""
+        doc = {
+            "_id": record.key,
+            "fingerprint": record.fingerprint,
+            "report_id": record.report_id,
+            "token_sealed": record.token_sealed,
+            "created_at": record.created_at,
+        }
+        try:
+            await self.col.insert_one(doc, session=session)
+        except DuplicateKeyError:
+            return False
+        return True
+
+
+class SupportStore:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.col = db[SUPPORTS]
+
+    async def add(
+        self, report_id: str, client: str, at: datetime, session: AsyncClientSession | None = None
+    ) -> bool:
+        """False if this client already supports the report."""
+        doc = {"_id": f"{report_id}:{client}", "report_id": report_id, "at": at}
+        try:
+            await self.col.insert_one(doc, session=session)
+        except DuplicateKeyError:
+            return False
+        return True

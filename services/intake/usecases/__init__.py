@@ -1,0 +1,27 @@
+"""Intake's use cases, one module per audience: `create` (filing a report), `resident` (the
+resident's actions), `open311` (GeoReport v2 clients), `events` (consumed events), `upkeep`
+(housekeeping) and `queries` (reads). `app.py` builds them and hands this set to the edge."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .create import CreateQuota, FileReport
+from .events import ConsumedEvents
+from .open311 import Open311
+from .queries import Queries
+from .resident import ResidentActions
+from .upkeep import Upkeep
+
+
+@dataclass(frozen=True)
+class Intake:
+    """The wired use cases (`app.state.intake`): routes and subscribers reach them here."""
+
+    file_report: FileReport
+    quota: CreateQuota
+    resident: ResidentActions
+    queries: Queries
+    open311: Open311
+    events: ConsumedEvents
+    upkeep: Upkeep

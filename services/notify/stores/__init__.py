@@ -1,0 +1,27 @@
+"""Notify's MongoDB collections (its own database; no other service reads them).
+
+The stores map domain objects to documents and back; every method takes the unit of work's
+`session` when it writes (None outside a transaction).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pymongo import IndexModel
+
+from services.notify.stores.deliveries import DELIVERIES, DELIVERY_INDEXES, DeliveryStore
+from services.notify.stores.preferences import PreferenceStore
+from services.notify.stores.reports import REPORT_INDEXES, REPORTS, STATUS_CHANGES, ReportStore
+
+INDEXES: dict[str, Sequence[IndexModel]] = {**REPORT_INDEXES, **DELIVERY_INDEXES}
+
+__all__ = [
+    "DELIVERIES",
+    "INDEXES",
+    "REPORTS",
+    "STATUS_CHANGES",
+    "DeliveryStore",
+    "PreferenceStore",
+    "ReportStore",
+]

@@ -1,0 +1,24 @@
+"""The OAuth2 password flow: a login becomes a JWT (other services verify it)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.security import OAuth2PasswordRequestForm
+
+from services.routing.api.deps import AccountsDep, Tokens
+from services.routing.api.schemas import TokenOut
+
+router = APIRouter(tags=["auth"])
+
+
+@router.post("/auth/token", response_model=TokenOut)
+async def token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], accounts: AccountsDep, tokens: Tokens
+) -> TokenOut:
+    """OAuth2 password flow: staff (username = agency id in development), operator, admin."""
+    principal = await accounts.authenticate(form.username, form.password)
+    return TokenOut(
+        access_token=tokens.issue(principal),
+        expires_in=int(tokens.config.ttl.total_seconds()),
+        scope=" ".join(principal.scopes),
+    )

@@ -1,0 +1,42 @@
+"""MongoDB adapters of routing: they map domain objects to documents and back.
+
+`jurisdiction` (the current document) and `areas` (2dsphere), `assignments` (one per report,
+revision-guarded), `accounts`, the resolution photos' GridFS bucket.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from pymongo import IndexModel
+
+from services.routing.stores.accounts import AccountStore
+from services.routing.stores.assignments import ASSIGNMENT_INDEXES, AssignmentStore
+from services.routing.stores.jurisdiction import AREA_INDEXES, JurisdictionStore
+from shared.events import utcnow
+from shared.photos import photo_indexes
+
+PHOTOS_BUCKET = "photos"
+
+INDEXES: dict[str, Sequence[IndexModel]] = {
+    **AREA_INDEXES,
+    **ASSIGNMENT_INDEXES,
+    **photo_indexes(PHOTOS_BUCKET),
+}
+
+__all__ = [
+    "INDEXES",
+    "PHOTOS_BUCKET",
+    "AccountStore",
+    "AssignmentStore",
+    "JurisdictionStore",
+    "now_ms",
+]
+
+
+def now_ms() -> datetime:
+    """The clock of routing's use cases. MongoDB keeps milliseconds: truncated so that stored
+    and in-memory times compare equal."""
+    now = utcnow()
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)

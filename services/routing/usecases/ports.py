@@ -1,0 +1,80 @@
+"""What routing's use cases need from storage (the `stores/` adapters, or the tests' fakes)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from services.routing.domain.accounts import Account
+from services.routing.domain.assignment import Assignment, QueueFilter
+from services.routing.domain.jurisdiction import AreaHit, Jurisdiction
+from shared.uow import Session
+
+
+class JurisdictionStore(Protocol):
+    async def current(self, session: Session = None) -> Jurisdiction | None: ...
+
+    async def save(self, j: Jurisdiction, session: Session = None) -> None: ...
+
+    async def areas_containing(
+        self, lon: float, lat: float, session: Session = None
+    ) -> list[AreaHit]: ...
+
+
+class AssignmentStore(Protocol):
+    async def get(
+        self, assignment_id: str, session: Session = None
+    ) -> tuple[Assignment, int] | None: ...
+
+    async def by_report(
+        self, report_id: str, session: Session = None
+    ) -> tuple[Assignment, int] | None: ...
+
+    async def insert(self, a: Assignment, session: Session = None) -> None: ...
+
+    async def save(self, a: Assignment, rev: int, session: Session = None) -> None: ...
+
+    async def duplicates_of(
+        self, report_id: str, session: Session = None
+    ) -> list[tuple[Assignment, int]]: ...
+
+    async def query(
+        self, f: QueueFilter, now: datetime, session: Session = None
+    ) -> list[Assignment]: ...
+
+    async def overdue_ids(self, now: datetime, session: Session = None) -> list[str]: ...
+
+    async def open_counts(
+        self, now: datetime, session: Session = None
+    ) -> tuple[dict[str, int], dict[str, int]]: ...
+
+
+class AccountStore(Protocol):
+    async def login(self, username: str, session: Session = None) -> tuple[Account, str] | None: ...
+
+    async def add_if_absent(
+        self, account: Account, password_hash: str, session: Session = None
+    ) -> None: ...
+
+    async def put(self, account: Account, password_hash: str, session: Session = None) -> None: ...
+
+    async def delete(self, username: str, session: Session = None) -> bool: ...
+
+    async def all(self, session: Session = None) -> list[Account]: ...
+
+    async def usernames(self, session: Session = None) -> set[str]: ...
+
+
+class PhotoStore(Protocol):
+    """`shared.photos.PhotoStore`: pending until confirmed in the accepting unit of work."""
+
+    async def put_pending(
+        self, data: bytes, content_type: str, owner: str, file_id: str | None = None
+    ) -> str: ...
+
+    async def confirm(self, file_ids: Sequence[str], session: Session) -> None: ...
+
+    async def discard(self, file_ids: Sequence[str]) -> None: ...
+
+    async def get(self, file_id: str) -> tuple[bytes, str] | None: ...

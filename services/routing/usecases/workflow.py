@@ -1,0 +1,156 @@
+"""What every assignment use case shares: the jurisdiction in force, who may see what, the
+load-change-save command, and emitting a report's events (remembered for re-announcing)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from services.routing.domain.assignment import Action, Actor, Assignment
+from services.routing.domain.errors import InvalidTransition, NoSuchAssignment, UnknownAgency
+from services.routing.domain.jurisdiction import AreaHit, Jurisdiction, parse
+from services.routing.metrics import RoutingMetrics
+from services.routing.usecases.ports import AssignmentStore, JurisdictionStore
+from shared.auth import Principal
+from shared.events import ReportAssignedV1, Topic
+from shared.uow import Session, Transactions, UnitOfWork
+
+Clock = Callable[[], datetime]
+# A command's change, applied to the loaded assignment inside the unit of work.
+Change = Callable[[UnitOfWork, Assignment, Jurisdiction], Awaitable[None]]
+
+
+def actor_of(p: Principal) -> Actor:
+    return Actor(p.sub, p.agency_id)
+
+
+def visible_to(p: Principal, a: Assignment) -> bool:
+    """Operators and admins see every agency; staff only their own agency's assignments."""
+    if p.has("operator") or p.has("admin"):
+        return True
+    return p.has("staff") and p.agency_id is not None and p.agency_id == a.agency_id
+
+
+class Jurisdictions:
+    """The jurisdiction in force: the stored document, else the seed file until the first
+    start has stored it. `seeded` is set once this process has stored (or found) it."""
+
+    def __init__(self, store: JurisdictionStore, seed_file: Path) -> None:
+        self.store = store
+        self.seed_file = seed_file
+        self.seeded = asyncio.Event()
+        self._seed: Jurisdiction | None = None
+
+    def seed(self) -> Jurisdiction:
+        if self._seed is None:
+            self._seed = parse(json.loads(self.seed_file.read_text(encoding="utf-8")))
+        return self._seed
+
+    async def current(self, session: Session = None) -> Jurisdiction:
+        return await self.store.current(session) or self.seed()
+
+    async def wait_seeded(self, timeout: float = 20.0) -> None:
+        """Raises after `timeout` (the consumer retries) rather than route with no areas."""
+        await asyncio.wait_for(self.seeded.wait(), timeout=timeout)
+
+    async def areas_containing(self, lon: float, lat: float) -> list[AreaHit]:
+        return await self.store.areas_containing(lon, lat)
+
+
+class Workflow:
+    def __init__(
+        self,
+        *,
+        transactions: Transactions,
+        assignments: AssignmentStore,
+        jurisdictions: Jurisdictions,
+        metrics: RoutingMetrics,
+        clock: Clock,
+        default_deadline_hours: int,
+    ) -> None:
+        self.transactions = transactions
+        self.assignments = assignments
+        self.jurisdictions = jurisdictions
+        self.metrics = metrics
+        self.clock = clock
+        self.default_deadline_hours = default_deadline_hours
+
+    async def visible(
+        self, p: Principal, assignment_id: str, session: Session = None
+    ) -> Assignment:
+        """The assignment if the caller may see it; `NoSuchAssignment` otherwise."""
+        found = await self.assignments.get(assignment_id, session)
+        if found is None or not visible_to(p, found[0]):
+            raise NoSuchAssignment()
+        return found[0]
+
+    async def command(self, p: Principal, assignment_id: str, change: Change) -> Assignment:
+        """Loads the assignment the caller may see, applies `change`, saves it (revision
+        guard: `ChangedMeanwhile`) and commits with the events `change` emitted."""
+
+        async def work(uow: UnitOfWork) -> Assignment:
+            found = await self.assignments.get(assignment_id, uow.session)
+            if found is None or not visible_to(p, found[0]):
+                raise NoSuchAssignment()
+            a, rev = found
+            await change(uow, a, await self.jurisdictions.current(uow.session))
+            await self.assignments.save(a, rev, uow.session)
+            return a
+
+        return await self.transactions.run(work)
+
+    async def reassign(
+        self, p: Principal, assignment_id: str, agency_id: str, note: str | None, action: Action
+    ) -> Assignment:
+        """By hand to `agency_id`: a transfer (staff) or a manual assignment (operator)."""
+        reason = "transfer" if action == Action.TRANSFER else "manual"
+
+        async def change(uow: UnitOfWork, a: Assignment, j: Jurisdiction) -> None:
+            if j.agency(agency_id) is None:
+                raise UnknownAgency(f"no agency {agency_id!r}")
+            if agency_id == a.agency_id and a.is_open():
+                raise InvalidTransition("already assigned to that agency")
+            a.move_to(
+                agency_id,
+                action=action,
+                actor=actor_of(p),
+                at=self.clock(),
+                deadline=j.deadline(a.category, self.default_deadline_hours),
+                reason=reason,
+                note=note,
+            )
+            await self.emit_assigned(uow, a, j)
+
+        return await self.command(p, assignment_id, change)
+
+    async def emit(self, uow: UnitOfWork, topic: Topic, a: Assignment, data: BaseModel) -> None:
+        """Emits a report event, remembering the latest assignment and state payloads that a
+        re-announced report gets again."""
+        await uow.emit(topic, a.report_id, data)
+        if topic == Topic.REPORT_ASSIGNED:
+            a.last_assigned = data.model_dump(mode="json")
+            a.last_state = None
+        elif topic != Topic.REPORT_ESCALATED:
+            a.last_state = {"topic": topic.value, "data": data.model_dump(mode="json")}
+
+    async def emit_assigned(self, uow: UnitOfWork, a: Assignment, j: Jurisdiction) -> None:
+        data = ReportAssignedV1(
+            report_id=a.report_id,
+            assignment_id=a.id,
+            agency_id=a.agency_id,
+            agency_name=j.agency_name(a.agency_id),
+            category=a.category,
+            due_at=a.due_at,
+            attempt=a.attempt,
+            rule_id=a.rule_id,
+            area_id=a.area_id,
+            reason=a.reason,
+            assigned_at=a.assigned_at,
+        )
+        await self.emit(uow, Topic.REPORT_ASSIGNED, a, data)
+        self.metrics.assignments_created.labels(a.reason).inc()

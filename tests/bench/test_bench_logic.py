@@ -1,0 +1,129 @@
+"""The bench's pure parts, on made-up data: no server, milliseconds."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bench import invariants, report
+from bench.dbprobe import OpsSample, ops_between
+from bench.seed import Clone
+
+A, B = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
+
+
+def _delivery(report_id: str, event: str, channel: str = "email") -> dict[str, str]:
+    return {
+        "report_id": report_id,
+        "event_id": f"{event}-{report_id}",
+        "event_type": event,
+        "recipient_kind": "resident",
+        "recipient_id": "resident",
+        "channel": channel,
+        "status": "sent",
+    }
+
+
+def _healthy() -> dict[str, object]:
+    return {
+        "assignments": [
+            {"report_id": A, "status": "assigned"},
+            {"report_id": B, "status": "resolved"},
+        ],
+        "intake_status": {A: "assigned", B: "closed"},
+        "deliveries": [_delivery(A, "report.assigned"), _delivery(B, "report.assigned")],
+        "facts": {A, B},
+        "intake_total": 2,
+        "analytics_total": 2,
+    }
+
+
+def _failed(verdicts: list[invariants.Verdict]) -> list[str]:
+    return [v.name for v in verdicts if not v.ok]
+
+
+def test_a_consistent_pipeline_passes_every_invariant() -> None:
+    assert _failed(invariants.check([A, B], **_healthy())) == []  # type: ignore[arg-type]
+
+
+def test_a_second_assignment_of_a_report_fails_and_names_it() -> None:
+    data = _healthy()
+    data["assignments"] = [*data["assignments"], {"report_id": A, "status": "assigned"}]  # type: ignore[misc]
+    [verdict] = [v for v in invariants.check([A, B], **data) if not v.ok]  # type: ignore[arg-type]
+    assert verdict.name.startswith("exactly one current assignment")
+    assert A in verdict.detail
+    assert verdict.bad == 1
+
+
+def test_intake_behind_routing_is_a_disagreement() -> None:
+    data = _healthy()
+    data["intake_status"] = {A: "received", B: "closed"}
+    assert _failed(invariants.check([A, B], **data)) == ["intake's status equals routing's state"]  # type: ignore[arg-type]
+
+
+def test_a_doubled_delivery_fails_but_two_channels_do_not() -> None:
+    data = _healthy()
+    data["deliveries"] = [*data["deliveries"], _delivery(A, "report.assigned", "sms")]  # type: ignore[misc]
+    assert _failed(invariants.check([A, B], **data)) == []  # type: ignore[arg-type]
+    data["deliveries"] = [*data["deliveries"], _delivery(A, "report.assigned")]  # type: ignore[misc]
+    assert _failed(invariants.check([A, B], **data)) == [  # type: ignore[arg-type]
+        "exactly one delivery per (event, recipient, channel) (notify)"
+    ]
+
+
+def test_a_missing_fact_and_a_short_total_both_fail() -> None:
+    data = _healthy()
+    data["facts"], data["analytics_total"] = {A}, 1
+    assert len(_failed(invariants.check([A, B], **data))) == 2  # type: ignore[arg-type]
+
+
+def test_an_email_arriving_twice_fails_the_mail_sink_check() -> None:
+    verdicts = invariants.check(
+        [A, B],
+        mail_per_address={"a@x": 2},
+        sent_email_per_address={"a@x": 1},
+        **_healthy(),  # type: ignore[arg-type]
+    )
+    assert _failed(verdicts) == ["each email notify sent arrived exactly once (mail sink)"]
+
+
+def test_a_clone_remaps_ids_consistently_and_moves_time_and_place() -> None:
+    clone = Clone(timedelta(days=10), 0.001, -0.002)
+    at = datetime(2026, 6, 1, 12)
+    doc = {
+        "_id": A,
+        "dedupe_key": f"{A}:received",
+        "owner": "0123456789abcdef0123456789abcdef",
+        "created_at": at,
+        "created_day": "2026-06-01",
+        "created_week": "2026-06-01",
+        "location": {"type": "Point", "coordinates": [107.5, 16.4]},
+        "lat": 16.4,
+        "lon": 107.5,
+        "lease_until": datetime(1970, 1, 1),
+        "event": {"time": "2026-06-01T12:00:00.000000Z"},
+    }
+    new = clone.mapping(doc)
+    assert new["_id"] != A
+    assert new["dedupe_key"] == f"{new['_id']}:received"
+    assert new["owner"] != doc["owner"]
+    assert len(new["owner"]) == 32
+    assert new["created_at"] == at - timedelta(days=10)
+    assert new["created_day"] == "2026-05-22"
+    assert new["created_week"] == "2026-05-18"
+    assert new["location"]["coordinates"] == [107.498, 16.401]
+    assert (new["lat"], new["lon"]) == (16.401, 107.498)
+    assert new["lease_until"] == datetime(1970, 1, 1)
+    assert new["event"]["time"] == "2026-05-22T12:00:00.000000Z"
+
+
+def test_own_commands_are_taken_out_of_the_servers_counters() -> None:
+    a = OpsSample(at=0.0, total=100, by_kind={}, own=5)
+    b = OpsSample(at=1.0, total=130, by_kind={}, own=15)
+    assert ops_between(a, b) == 20
+
+
+def test_percentiles_are_nearest_rank() -> None:
+    values = [float(v) for v in range(1, 101)]
+    assert report.pct(values, 0.99) == 99.0
+    assert report.pct(values, 0.5) == 50.0
+    assert report.pct([], 0.5) is None

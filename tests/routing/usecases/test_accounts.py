@@ -1,0 +1,61 @@
+"""Logins over fakes: the password check and the rules of real accounts."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.routing.domain.errors import AccountRefused, InvalidCredentials, NoSuchAccount
+from tests.routing.fakes import Routing
+
+PASSWORD = "a-long-password"
+
+
+async def test_a_valid_login_gives_its_scopes_and_agency() -> None:
+    r = Routing()
+    await r.accounts.put("lan", PASSWORD, ["staff"], "phu-hoi-ward")
+    p = await r.accounts.authenticate("lan", PASSWORD)
+    assert (p.sub, p.scopes, p.agency_id) == ("lan", ["staff"], "phu-hoi-ward")
+
+
+async def test_a_wrong_password_is_refused() -> None:
+    r = Routing()
+    await r.accounts.put("lan", PASSWORD, ["staff"], "phu-hoi-ward")
+    with pytest.raises(InvalidCredentials):
+        await r.accounts.authenticate("lan", "nope")
+
+
+async def test_an_unknown_user_is_refused() -> None:
+    with pytest.raises(InvalidCredentials):
+        await Routing().accounts.authenticate("ghost", PASSWORD)
+
+
+async def test_demo_logins_are_refused_in_production() -> None:
+    dev = Routing()
+    await dev.accounts.seed_demo(await dev.jurisdictions.current())
+    prod = Routing(account_store=dev.account_store, demo_logins=False)
+    assert (await dev.accounts.authenticate("ioc", "demo")).agency_id == "ioc"
+    with pytest.raises(InvalidCredentials):
+        await prod.accounts.authenticate("ioc", "demo")
+
+
+async def test_a_short_password_is_refused() -> None:
+    r = Routing()
+    with pytest.raises(AccountRefused, match="12 characters"):
+        await r.accounts.put("lan", "short", ["operator"], None)
+    assert r.account_store.rows == {}
+
+
+async def test_staff_must_name_an_existing_agency() -> None:
+    with pytest.raises(AccountRefused, match="existing agency"):
+        await Routing().accounts.put("lan", PASSWORD, ["staff"], "nowhere")
+
+
+async def test_the_bootstrap_admin_is_an_operator_too() -> None:
+    r = Routing()
+    await r.accounts.bootstrap_admin("root", PASSWORD)
+    assert (await r.accounts.authenticate("root", PASSWORD)).scopes == ["admin", "operator"]
+
+
+async def test_deleting_an_unknown_login_is_not_found() -> None:
+    with pytest.raises(NoSuchAccount):
+        await Routing().accounts.delete("ghost")
