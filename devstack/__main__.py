@@ -8,7 +8,8 @@ Unless SMTP_HOST is set, a local SMTP sink (aiosmtpd) files notify's emails into
 .devstack/mail, so the resident's emails can be read without sending anything.
 
 Environment: DEVSTACK_PORT_BASE (default 8000: services on base+1 .. base+4), DEVSTACK_DIR
-(default .devstack: data, logs, pids, mail), DEVSTACK_SMTP_PORT (default 1025), and every
+(default .devstack: data, logs, pids, mail), DEVSTACK_SMTP_PORT (default 1025),
+DEVSTACK_DB_PREFIX (each service's database becomes `<prefix><service>`), and every
 service setting (passed through).
 """
 
@@ -52,12 +53,18 @@ SERVICES = [
 ]
 
 
+def _database_of(svc: Service, env: dict[str, str]) -> dict[str, str]:
+    """DEVSTACK_DB_PREFIX gives each service the database `<prefix><service>` (tests)."""
+    prefix = env.get("DEVSTACK_DB_PREFIX")
+    return {"MONGODB_DB": f"{prefix}{svc.name}"} if prefix else {}
+
+
 def spawn(svc: Service, env: dict[str, str]) -> None:
     log = (WORKDIR / "logs" / f"{svc.name}.log").open("ab")
     svc.proc = subprocess.Popen(
         [sys.executable, "-m", f"services.{svc.name}"],
         cwd=ROOT,
-        env={**env, "HTTP_PORT": str(svc.port)},
+        env={**env, "HTTP_PORT": str(svc.port), **_database_of(svc, env)},
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,

@@ -1,54 +1,33 @@
-"""Idempotent event consumption with retries and dead letters.
+"""Idempotent event consumption: one Kafka consumer per service, batches, dead letters.
 
-Each event's effect and its processed-event record (`inbox`, unique by event id) are written in
-one MongoDB transaction; the Kafka offset is committed only after that (FastStream's
-`NACK_ON_ERROR`: commit after the handler, seek back when it raises). A message that cannot be
-parsed, or whose handler still fails after its attempts, goes to `<topic>.dlq` and the partition
-moves on. When MongoDB itself is unreachable the message is not dead-lettered: it is left
-uncommitted and redelivered.
+The consumer polls records in batches and hands them to `BatchApplier` (`shared/batch.py`):
+each batch's effects and processed-event records are written in one unit of work, and the
+offsets are committed only after it committed (FastStream's `NACK_ON_ERROR`: commit after the
+handler, seek back when it raises). A record that cannot be parsed, or an event whose handler
+still fails after its attempts, goes to `<topic>.dlq` and the partition moves on.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from typing import Any, NamedTuple
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
-from pymongo import IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import ConnectionFailure, DuplicateKeyError
 
 from shared.aio import wait_any
+from shared.batch import BatchApplier, BatchHandler, Handler, Incoming, per_event
 from shared.contract import envelope
-from shared.events import CloudEvent, dlq, utcnow
-from shared.logging import bind, log_context
+from shared.events import CloudEvent, dlq
 from shared.metrics import ServiceMetrics
 from shared.mongo import Document
-from shared.tracing import SpanKind, span, trace_id
-from shared.uow import Transactions, UnitOfWork
+from shared.uow import Transactions
 
 log = logging.getLogger(__name__)
-
-INBOX = "inbox"
-INBOX_INDEXES = {
-    INBOX: [
-        IndexModel(
-            "processed_at",
-            name="inbox_ttl",
-            expireAfterSeconds=int(timedelta(days=30).total_seconds()),
-        )
-    ]
-}
-
-# A handler applies one event inside the consumer's unit of work (the inbox record is in it too).
-Handler = Callable[[CloudEvent, UnitOfWork], Awaitable[None]]
 
 
 class GroupTimeouts(NamedTuple):
@@ -57,10 +36,6 @@ class GroupTimeouts(NamedTuple):
     session_ms: int = 10_000
     heartbeat_ms: int = 3_000
     max_poll_interval_ms: int = 30_000
-
-
-class _Duplicate(Exception):
-    pass
 
 
 class EventConsumer:
@@ -79,6 +54,8 @@ class EventConsumer:
         max_attempts: int = 3,
         retry_backoff_s: float = 0.2,
         group_timeouts: GroupTimeouts | None = None,
+        batch_max: int = 100,
+        batch_wait_ms: int = 100,
     ) -> None:
         self.broker = broker
         self.contract = contract
@@ -90,32 +67,55 @@ class EventConsumer:
         self.max_attempts = max_attempts
         self.retry_backoff_s = retry_backoff_s
         self.group_timeouts = group_timeouts or GroupTimeouts()
-        self._handlers: dict[str, Handler] = {}
+        self.batch_max = batch_max
+        self.batch_wait_ms = batch_wait_ms
+        self._handlers: dict[str, BatchHandler] = {}
+        self.applier = BatchApplier(
+            self._handlers,
+            transactions,
+            db,
+            metrics,
+            self._dead_letter,
+            max_attempts=max_attempts,
+            retry_backoff_s=retry_backoff_s,
+        )
         self._subscribers: dict[str, Any] = {}
 
     def subscribe(self, topic: str, handler: Handler) -> None:
         self.subscribe_many({topic: handler})
 
     def subscribe_many(self, handlers: dict[str, Handler], title: str | None = None) -> None:
-        """Like `subscribe` for several topics at once, through ONE Kafka consumer.
+        """Consumes several topics through ONE Kafka consumer; each event is applied by its
+        topic's handler, a polled batch of them in one unit of work.
 
         A service that consumes many topics joins its consumer group once instead of once per
-        topic (each join rebalances the whole group, which takes seconds). Same guarantees.
-        The working subscriber takes raw messages (the envelope is checked here, the payload by
+        topic (each join rebalances the whole group, which takes seconds).
+        """
+        docs = {topic: handler.__doc__ or topic for topic, handler in handlers.items()}
+        self.subscribe_batch(docs, per_event(handlers), title)
+
+    def subscribe_batch(
+        self, topics: dict[str, str], handler: BatchHandler, title: str | None = None
+    ) -> None:
+        """Like `subscribe_many`, with one handler that gets all the new events of a polled
+        batch at once, to read and write them in bulk. `topics` maps each topic to what the
+        handler does with it (for the AsyncAPI document).
+
+        The working subscriber takes raw records (the envelope is checked here, the payload by
         the handler) and stays out of the AsyncAPI document; each topic is documented with its
         typed envelope on the never-started contract broker instead (`_document`); `title`
         names the one Kafka consumer in those entries.
         """
-        full_names = [self.prefix + topic for topic in handlers]
+        full_names = [self.prefix + topic for topic in topics]
 
-        async def on_message(msg: KafkaMessage) -> None:
-            full = str(getattr(msg.raw_message, "topic", ""))
-            await self.handle(
-                full.removeprefix(self.prefix), full, msg.body, msg.headers, msg.raw_message
-            )
+        async def on_batch(msg: KafkaMessage) -> None:
+            await self.handle(msg.raw_message)
 
         subscriber = self.broker.subscriber(
             *full_names,
+            batch=True,
+            max_records=self.batch_max,
+            batch_timeout_ms=self.batch_wait_ms,
             group_id=self.group_id,
             ack_policy=AckPolicy.NACK_ON_ERROR,
             auto_offset_reset="earliest",
@@ -124,14 +124,14 @@ class EventConsumer:
             max_poll_interval_ms=self.group_timeouts.max_poll_interval_ms,
             include_in_schema=False,
         )
-        subscriber(on_message)
-        consumer_name = title or f"{self.group_id}:{'+'.join(handlers)}"
-        for topic, handler in handlers.items():
+        subscriber(on_batch)
+        consumer_name = title or f"{self.group_id}:{'+'.join(topics)}"
+        for topic, doc in topics.items():
             self._subscribers[topic] = subscriber
             self._handlers[topic] = handler
-            self._document(topic, handler, consumer_name)
+            self._document(topic, doc, consumer_name)
 
-    def _document(self, topic: str, handler: Handler, consumer_name: str) -> None:
+    def _document(self, topic: str, doc: str, consumer_name: str) -> None:
         """Declares `topic` on the contract broker with its typed envelope as message schema.
 
         FastStream takes a subscriber's message schema from its handler's parameter type, so the
@@ -148,7 +148,7 @@ class EventConsumer:
             self.prefix + topic,
             group_id=self.group_id,
             title=f"{self.group_id}:{topic}:receive",  # apart from a publisher of the topic
-            description=f"{handler.__doc__ or topic} (Kafka consumer `{consumer_name}`)",
+            description=f"{doc} (Kafka consumer `{consumer_name}`)",
         )(receives)
 
     async def stop(self) -> None:
@@ -182,96 +182,27 @@ class EventConsumer:
                 log.debug("lag measurement skipped: %s", exc)
             await wait_any(stop, timeout=interval)
 
-    async def handle(
-        self, topic: str, full_topic: str, body: bytes, headers: dict[str, str], raw: object
-    ) -> None:
-        try:
-            event = CloudEvent.model_validate_json(body)
-        except ValidationError as exc:
-            await self._dead_letter(
-                full_topic, topic, body, headers, raw, f"invalid envelope: {exc}", 1
-            )
-            return
-        token = bind(
-            report_id=event.subject, event_id=event.id, trace_id=trace_id(event.traceparent)
-        )
-        parent = headers.get("traceparent") or event.traceparent
-        try:
-            with span(f"process {topic}", parent, kind=SpanKind.CONSUMER):
-                await self._process(topic, full_topic, event, body, headers, raw)
-        finally:
-            log_context.reset(token)
-
-    async def _process(
-        self,
-        topic: str,
-        full_topic: str,
-        event: CloudEvent,
-        body: bytes,
-        headers: dict[str, str],
-        raw: object,
-    ) -> None:
-        handler = self._handlers[topic]
-        for attempt in range(1, self.max_attempts + 1):
-            start = time.perf_counter()
+    async def handle(self, records: Any) -> None:
+        """Applies one polled batch (a record or a tuple of records)."""
+        batch: list[Incoming] = []
+        for record in records if isinstance(records, tuple) else (records,):
+            full = str(record.topic)
+            headers = {k: v.decode(errors="replace") for k, v in (record.headers or ())}
+            body = bytes(record.value or b"")
             try:
-                await self._apply_once(handler, event)
-            except _Duplicate:
-                self.metrics.events_consumed.labels(topic, "duplicate").inc()
-                return
-            except ConnectionFailure:
-                self.metrics.events_failed.labels(topic).inc()
-                log.warning("database unreachable; message left uncommitted for redelivery")
-                await asyncio.sleep(1.0)
-                raise
-            except Exception as exc:
-                self.metrics.events_failed.labels(topic).inc()
-                log.warning("handler failed (attempt %d/%d): %r", attempt, self.max_attempts, exc)
-                if attempt == self.max_attempts:
-                    await self._dead_letter(
-                        full_topic, topic, body, headers, raw, repr(exc), attempt
-                    )
-                    return
-                await asyncio.sleep(self.retry_backoff_s * 2 ** (attempt - 1))
-            else:
-                self.metrics.handler_latency.labels(topic).observe(time.perf_counter() - start)
-                self.metrics.events_consumed.labels(topic, "processed").inc()
-                # One line per event, with the report, event and trace ids bound above.
-                log.info("%s processed", event.type)
-                return
+                event = CloudEvent.model_validate_json(body)
+            except ValidationError as exc:
+                bad = Incoming(full.removeprefix(self.prefix), _UNREADABLE, headers, record, body)
+                await self._dead_letter(bad, f"invalid envelope: {exc}", 1)
+                continue
+            batch.append(Incoming(full.removeprefix(self.prefix), event, headers, record, body))
+        await self.applier.apply(batch)
 
-    async def _apply_once(self, handler: Handler, event: CloudEvent) -> None:
-        async def work(uow: UnitOfWork) -> None:
-            try:
-                await self.db[INBOX].insert_one(
-                    {
-                        "_id": event.id,
-                        "type": event.type,
-                        "subject": event.subject,
-                        "processed_at": utcnow(),
-                    },
-                    session=uow.session,
-                )
-            except DuplicateKeyError as exc:
-                raise _Duplicate from exc
-            await handler(event, uow)
-
-        # Commits, then wakes the outbox relay if the handler emitted events.
-        await self.transactions.run(work)
-
-    async def _dead_letter(
-        self,
-        full_topic: str,
-        topic: str,
-        body: bytes,
-        headers: dict[str, str],
-        raw: object,
-        error: str,
-        attempts: int,
-    ) -> None:
-        key = getattr(raw, "key", None)
+    async def _dead_letter(self, one: Incoming, error: str, attempts: int) -> None:
+        full_topic = self.prefix + one.topic
+        raw = one.raw
         dl_headers = {
-            **{k: v for k, v in headers.items() if isinstance(v, str)},
+            **one.headers,
             "x-dlq-error": error[:1000],
             "x-dlq-attempts": str(attempts),
             "x-dlq-topic": full_topic,
@@ -279,6 +210,11 @@ class EventConsumer:
             "x-dlq-offset": str(getattr(raw, "offset", "")),
             "x-dlq-group": self.group_id,
         }
-        await self.broker.publish(body, dlq(full_topic), key=key, headers=dl_headers)
-        self.metrics.events_dead_lettered.labels(topic).inc()
+        key = getattr(raw, "key", None)
+        await self.broker.publish(one.body, dlq(full_topic), key=key, headers=dl_headers)
+        self.metrics.events_dead_lettered.labels(one.topic).inc()
         log.error("event dead-lettered to %s: %s", dlq(full_topic), error[:200])
+
+
+# Stands for an event whose envelope could not be read, in a dead letter's `Incoming`.
+_UNREADABLE = CloudEvent(source="?", type="?", subject="?", sequence=1, data={})

@@ -12,7 +12,8 @@ from faststream.kafka import KafkaBroker
 from pymongo import IndexModel
 
 from shared.aio import wait_any
-from shared.consumer import INBOX_INDEXES, EventConsumer, GroupTimeouts
+from shared.batch import INBOX_INDEXES
+from shared.consumer import EventConsumer, GroupTimeouts
 from shared.contract import envelope
 from shared.kafka import connect_until_up, make_broker
 from shared.metrics import ServiceMetrics
@@ -67,6 +68,8 @@ class Runtime:
             topic_prefix=settings.kafka_topic_prefix,
             max_attempts=settings.consumer_max_attempts,
             retry_backoff_s=settings.consumer_retry_backoff_s,
+            batch_max=settings.consumer_batch_max,
+            batch_wait_ms=settings.consumer_batch_wait_ms,
             group_timeouts=GroupTimeouts(
                 settings.kafka_session_timeout_ms,
                 settings.kafka_heartbeat_interval_ms,

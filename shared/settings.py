@@ -63,6 +63,9 @@ class ServiceSettings(BaseSettings):
     outbox_batch_size: int = Field(default=100, ge=1, le=1000)
     consumer_max_attempts: int = Field(default=3, ge=1, le=20)
     consumer_retry_backoff_s: float = Field(default=0.2, ge=0)
+    # A consumer applies up to this many polled events in one unit of work (one transaction).
+    consumer_batch_max: int = Field(default=100, ge=1, le=1000)
+    consumer_batch_wait_ms: int = Field(default=100, ge=1, le=5000)
 
     @property
     def database_name(self) -> str:

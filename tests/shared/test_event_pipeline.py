@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -26,11 +27,15 @@ class Probe:
         settings = ServiceSettings(service_name=unique("probe"), **env)  # type: ignore[arg-type]
         self.rt = Runtime(settings, {})
         self.fail_for: set[str] = set()
+        self.units = 0  # units of work the handler ran in
+        self._last_uow: UnitOfWork | None = None
         self.rt.consumer.subscribe(TOPIC, self.handle)
 
     async def handle(self, event: CloudEvent, uow: UnitOfWork) -> None:
         """Decodes the payload as services do: an invalid one fails here, not in the envelope."""
         payload = event.payload(ReportSupportedV1)
+        if uow is not self._last_uow:
+            self.units, self._last_uow = self.units + 1, uow
         if event.subject in self.fail_for:
             raise ValueError("boom")
         await self.rt.db.seen.insert_one(
@@ -123,6 +128,10 @@ async def test_duplicate_delivery_applies_once(probe: Probe) -> None:
     assert duplicates == 2
 
 
+def _support(report_id: str) -> dict[str, Any]:
+    return {"report_id": report_id, "supporters": 1, "at": utcnow().isoformat()}
+
+
 async def _dlq_messages(env: dict[str, str], topic: str, count: int) -> list[Any]:
     consumer = AIOKafkaConsumer(
         env["kafka_topic_prefix"] + dlq(topic),
@@ -202,3 +211,32 @@ async def test_graceful_stop_flushes_the_outbox(env: dict[str, str]) -> None:
     await client.close()
     assert doc is not None
     assert doc["status"] == "sent"
+
+
+async def test_a_poison_event_in_a_batch_is_dead_lettered_alone_and_the_rest_take_effect(
+    probe: Probe, env: dict[str, str]
+) -> None:
+    probe.fail_for.add("p3")
+    topic = probe.rt.settings.topic(TOPIC)
+    events = [
+        CloudEvent(source="/test", type=TOPIC, subject=f"p{i}", sequence=1, data=_support(f"p{i}"))
+        for i in range(6)
+    ]
+    for event in events:  # one key: one partition, polled together
+        await probe.rt.broker.publish(encode(event), topic, key=b"batch")
+    [msg] = await _dlq_messages(env, TOPIC, 1)
+    applied = [await probe.applied(e.id) for e in events]
+    assert (json.loads(msg.value)["subject"], applied) == ("p3", [1, 1, 1, 0, 1, 1])
+
+
+async def test_a_batch_is_applied_in_one_unit_of_work(probe: Probe) -> None:
+    topic = probe.rt.settings.topic(TOPIC)
+    events = [
+        CloudEvent(source="/test", type=TOPIC, subject=f"b{i}", sequence=1, data=_support(f"b{i}"))
+        for i in range(20)
+    ]
+    for event in events:
+        await probe.rt.broker.publish(encode(event), topic, key=b"batch")
+    await probe.after_marker("batch")
+    assert [await probe.applied(e.id) for e in events] == [1] * 20
+    assert probe.units < 20  # fewer transactions than events: they were applied in batches
