@@ -6,6 +6,10 @@ replay an older version, and a redelivery repeats one: neither replaces a newer 
 
 from __future__ import annotations
 
+import math
+import time
+from collections.abc import Callable
+
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -16,8 +20,38 @@ COLLECTION = "catalog"
 
 
 class CatalogCopy:
-    def __init__(self, db: AsyncDatabase[Document], collection: str = COLLECTION) -> None:
+    """Also held in memory: `current()` reads the database at most once per `max_age_s`.
+
+    Only one replica of a service consumes a catalogue event (the topic has one key), so the
+    others learn of a new version from the database when their copy in memory ages out.
+    """
+
+    def __init__(
+        self,
+        db: AsyncDatabase[Document],
+        collection: str = COLLECTION,
+        *,
+        max_age_s: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.col = db[collection]
+        self.max_age_s = max_age_s
+        self.clock = clock
+        self._held: CatalogV1 | None = None
+        self._read_at = -math.inf
+
+    async def current(self) -> CatalogV1 | None:
+        """The newest copy this replica knows, from memory while it is fresh."""
+        if self._held is None or self.clock() - self._read_at >= self.max_age_s:
+            self.remember(await self.load())
+            self._read_at = self.clock()
+        return self._held
+
+    def remember(self, catalog: CatalogV1 | None) -> None:
+        """Holds `catalog` if newer; call it once the transaction that saved it committed
+        (`uow.after_commit`), never before."""
+        if catalog is not None and (self._held is None or catalog.version > self._held.version):
+            self._held = catalog
 
     async def save(self, catalog: CatalogV1, session: AsyncClientSession | None) -> bool:
         """Stores `catalog` unless the copy is as new or newer; True if it was stored."""

@@ -256,7 +256,14 @@ class OutboxRelay:
         age = (utcnow() - oldest["created_at"]).total_seconds() if oldest else 0.0
         self.metrics.outbox_oldest_age.set(max(age, 0.0))
 
+    def _drained(self) -> None:
+        """Everything this relay could claim was published: nothing of its waits. (Entries
+        another replica holds are in that replica's gauges: dashboards take the max.)"""
+        self.metrics.outbox_pending.set(0)
+        self.metrics.outbox_oldest_age.set(0.0)
+
     async def _gauges_if_due(self) -> None:
+        """The backlog while publishing fails, counted at most once per poll interval."""
         if time.monotonic() >= self._gauges_due:
             self._gauges_due = time.monotonic() + self.poll_interval
             await self.update_gauges()
@@ -270,11 +277,13 @@ class OutboxRelay:
             try:
                 while await self.flush_once() >= self.batch_size:
                     pass
-                await self._gauges_if_due()
+                self._drained()
                 backoff = 0.0
             except Exception as exc:
                 log.warning("outbox relay: %s", exc)
                 backoff = min(max(backoff * 2, 0.5), MAX_BACKOFF_S)
+                with contextlib.suppress(Exception):
+                    await self._gauges_if_due()
             await wait_any(self.outbox._wake, stop, timeout=backoff or self.poll_interval)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.flush_once(), timeout=5)

@@ -121,8 +121,12 @@ class Runtime:
             return
 
     async def _relay(self, stop: asyncio.Event) -> None:
-        """The outbox relay, once the producer is connected (waiting is not a failure)."""
-        await wait_any(self.kafka_connected, stop)
+        """The outbox relay, once the producer is connected; until then, only its gauges (so a
+        backlog behind a broker that never came up shows, and alerts)."""
+        while not (self.kafka_connected.is_set() or stop.is_set()):
+            with contextlib.suppress(Exception):
+                await self.relay.update_gauges()
+            await wait_any(self.kafka_connected, stop, timeout=self.relay.poll_interval)
         if self.kafka_connected.is_set():
             await self.relay.run(stop)
 

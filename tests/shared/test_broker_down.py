@@ -45,6 +45,7 @@ async def test_events_written_while_kafka_is_down_are_published_when_it_comes_up
         assert (await rt.readiness())["kafka"] is False
         data = ReportSupportedV1(report_id="r1", supporters=1, at=utcnow())
         event = await rt.outbox.add(None, Topic.REPORT_SUPPORTED, "r1", data)
+        await eventually(lambda: _backlog_shown(rt, 1), what="backlog gauge while kafka is down")
 
         procs.append(start_kafka(port, tmp_path))
         await ensure_topics(f"127.0.0.1:{port}", all_topics())
@@ -56,8 +57,13 @@ async def test_events_written_while_kafka_is_down_are_published_when_it_comes_up
         await eventually(sent, timeout=60, what="pending event published after broker start")
         assert (await rt.readiness())["kafka"] is True
         assert await _ids_on_topic(f"127.0.0.1:{port}", Topic.REPORT_SUPPORTED) == [event.id]
+        await eventually(lambda: _backlog_shown(rt, 0), what="backlog gauge back to zero")
     finally:
         await rt.stop()
+
+
+async def _backlog_shown(rt: Runtime, pending: int) -> bool:
+    return rt.metrics.registry.get_sample_value("outbox_pending_events") == pending
 
 
 async def _db_ready(rt: Runtime) -> bool:

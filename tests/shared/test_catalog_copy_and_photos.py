@@ -68,3 +68,28 @@ async def test_the_sweeper_deletes_only_photos_still_pending_after_the_grace(
         (b"a", "image/png"),
         0,
     )
+
+
+async def test_the_copy_in_memory_is_read_again_only_when_it_ages_out(
+    db: AsyncDatabase[Document],
+) -> None:
+    now = [0.0]
+    copy = CatalogCopy(db, max_age_s=60, clock=lambda: now[0])
+    await copy.save(_catalog(1), None)
+    first = await copy.current()
+    await CatalogCopy(db).save(_catalog(2), None)  # another replica stored a newer one
+    held = await copy.current()
+    now[0] = 61.0
+    fresh = await copy.current()
+    assert [c and c.version for c in (first, held, fresh)] == [1, 1, 2]
+
+
+async def test_a_remembered_older_catalogue_does_not_replace_a_newer_one(
+    db: AsyncDatabase[Document],
+) -> None:
+    copy = CatalogCopy(db)
+    copy.remember(_catalog(3))
+    copy.remember(_catalog(2))
+    held = await copy.current()
+    assert held is not None
+    assert held.version == 3
