@@ -70,6 +70,15 @@ class Unavailable(DomainError):
 
 ErrorTable = dict[type[DomainError], int]
 
+
+def error_body(code: str, message: str, details: list[Any] | None = None) -> dict[str, Any]:
+    """The one error shape: `{"error": {"code", "message", "details"?}}`."""
+    body: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        body["details"] = details
+    return {"error": body}
+
+
 DEFAULT_STATUS: ErrorTable = {
     InvalidInput: 422,
     NotFound: 404,

@@ -5,9 +5,8 @@ Errors always look like `{"error": {"code": ..., "message": ..., "details": [...
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,18 +16,17 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.errors import DomainError, ErrorTable, Unauthorized, status_of
+from shared.edge import (
+    BodyLimit,
+    BodyLimitMiddleware,
+    SecurityHeadersMiddleware,
+    content_security_policy,
+)
+from shared.errors import DomainError, ErrorTable, Unauthorized, error_body, status_of
 from shared.logging import bind, log_context
 from shared.metrics import HttpMetricsMiddleware
 from shared.runtime import Runtime
 from shared.tracing import SpanKind, span, trace_id
-
-
-def error_body(code: str, message: str, details: list[Any] | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"code": code, "message": message}
-    if details:
-        body["details"] = details
-    return {"error": body}
 
 
 def domain_error_response(exc: DomainError, status: int) -> JSONResponse:
@@ -80,10 +78,14 @@ def create_app(
     lifespan: Lifespan | None = None,
     version: str = "1.0.0",
     errors: ErrorTable | None = None,
+    body_limits: Sequence[BodyLimit] = (),
+    csp: str | None = None,
 ) -> FastAPI:
     """A FastAPI app with the runtime started in its lifespan and the common endpoints.
 
-    `errors` maps the service's domain errors to HTTP statuses (on top of `DEFAULT_STATUS`).
+    `errors` maps the service's domain errors to HTTP statuses (on top of `DEFAULT_STATUS`);
+    `body_limits` raise the request-body cap (`HTTP_BODY_MAX_BYTES`) for the routes that take
+    uploads; `csp` is the Content-Security-Policy of the pages the service serves.
     """
 
     @asynccontextmanager
@@ -102,6 +104,13 @@ def create_app(
     app.state.runtime = runtime
     app.add_middleware(HttpMetricsMiddleware, metrics=runtime.metrics)
     app.add_middleware(TraceMiddleware)
+    # Added last, so outermost: before routing, parsing and authentication.
+    app.add_middleware(
+        BodyLimitMiddleware,
+        default_max=runtime.settings.http_body_max_bytes,
+        limits=body_limits,
+    )
+    app.add_middleware(SecurityHeadersMiddleware, csp=csp or content_security_policy())
     _add_error_handlers(app, errors or {})
     _add_common_endpoints(app, runtime, f"{title} events", version)
     return app

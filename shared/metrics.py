@@ -74,6 +74,9 @@ class ServiceMetrics:
         )
 
 
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 class HttpMetricsMiddleware:
     """Counts requests and times them by route template (bounded cardinality, never an id)."""
 
@@ -100,5 +103,6 @@ class HttpMetricsMiddleware:
             route = scope.get("route")
             path = getattr(route, "path", None) or "unmatched"
             method = scope.get("method", "GET")
+            method = method if method in KNOWN_METHODS else "other"  # any token is a method
             self.metrics.http_requests.labels(path, method, str(status)).inc()
             self.metrics.http_latency.labels(path, method).observe(time.perf_counter() - start)

@@ -18,5 +18,9 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
         log_config=None,
         timeout_graceful_shutdown=10,
         access_log=False,
-        proxy_headers=True,
+        # Forwarded headers only from the proxies the deployment names; nobody else can pick
+        # the client address that rate limits and logs see.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
+        server_header=False,
     )

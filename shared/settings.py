@@ -7,6 +7,8 @@ from typing import ClassVar, Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.secrets import Secret
+
 # Development defaults. A production start refuses every one of them.
 DEV_PII_KEY = "ZGV2LW9ubHktcGlpLWtleS0zMi1ieXRlcy1sb25nISE="  # base64 of a 32-byte dev key
 DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"
@@ -27,6 +29,13 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
     log_level: str = "INFO"
+    # Bodies over this are refused with 413 while they stream; upload routes set their own cap.
+    http_body_max_bytes: int = Field(default=64 * 1024, ge=1024)
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or networks of the reverse proxies whose "
+        "X-Forwarded-For is believed (the ingress); none by default",
+    )
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     # The embedded broker supports neither the idempotent producer nor transactions:
@@ -79,14 +88,23 @@ class ServiceSettings(BaseSettings):
     def topic(self, name: str) -> str:
         return f"{self.kafka_topic_prefix}{name}"
 
+    def secrets(self) -> dict[str, Secret]:
+        """The service's secrets by variable name, with their kind; services extend this."""
+        return {"PII_KEY": Secret(self.pii_key, "key", DEV_PII_KEY)} if self.handles_pii else {}
+
     def dev_defaults_in_use(self) -> list[str]:
-        """Names of settings still at a development default; services extend this."""
-        return ["PII_KEY"] if self.handles_pii and self.pii_key == DEV_PII_KEY else []
+        """Names of the secrets that are weak: a development default, a placeholder, too short
+        or too regular (`shared/secrets.py`)."""
+        return [name for name, secret in self.secrets().items() if secret.problem()]
 
     @model_validator(mode="after")
-    def _refuse_dev_defaults_in_production(self) -> ServiceSettings:
+    def _refuse_weak_secrets_in_production(self) -> ServiceSettings:
         if self.environment == "production":
-            left = self.dev_defaults_in_use()
-            if left:
-                raise ValueError(f"production start refused: set {', '.join(left)}")
+            problems = [
+                f"{name} {problem}"
+                for name, secret in self.secrets().items()
+                if (problem := secret.problem())
+            ]
+            if problems:
+                raise ValueError("production start refused: " + "; ".join(problems))
         return self

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.analytics.usecases.events import KeepCatalog, RecordReportEvent
-from shared.consumer import Handler
+from shared.batch import Handler
 from shared.events import REPORT_TOPICS, CatalogV1, CloudEvent, Topic
 from shared.uow import UnitOfWork
 

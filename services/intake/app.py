@@ -28,6 +28,7 @@ from services.intake.usecases.upkeep import Upkeep
 from shared.aio import wait_any
 from shared.catalog_copy import CatalogCopy
 from shared.crypto import PiiBox
+from shared.edge import BodyLimit
 from shared.events import Topic, utcnow
 from shared.http import create_app
 from shared.photos import PhotoStore
@@ -55,6 +56,7 @@ def build_app(settings: IntakeSettings) -> FastAPI:
         title="Field reports: intake",
         description="Resident API (`/api/v1`) and Open311 GeoReport v2 (`/open311/v2`).",
         errors=ERRORS,
+        body_limits=upload_limits(settings),
     )
     app.state.intake = intake
     app.include_router(resident.router)
@@ -127,3 +129,12 @@ def _housekeeping(upkeep: Upkeep, interval_s: float) -> Loop:
             await wait_any(stop, timeout=interval_s)
 
     return reconcile_and_autoclose
+
+
+def upload_limits(settings: IntakeSettings) -> list[BodyLimit]:
+    """The creates that carry photos may be as large as their photos (plus the form)."""
+    photos = settings.max_photos * settings.photo_max_bytes + 1024 * 1024
+    return [
+        BodyLimit("POST", r"/api/v1/reports$", photos),
+        BodyLimit("POST", r"/open311/v2/requests(\.(json|xml))?$", photos),
+    ]

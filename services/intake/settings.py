@@ -6,6 +6,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
+from shared.secrets import Secret
 from shared.settings import ServiceSettings
 
 DEV_OPEN311_KEY = "dev-open311-key"
@@ -57,8 +58,6 @@ class IntakeSettings(ServiceSettings):
     def open311_keys(self) -> frozenset[str]:
         return frozenset(k.strip() for k in self.open311_api_keys.split(",") if k.strip())
 
-    def dev_defaults_in_use(self) -> list[str]:
-        left = super().dev_defaults_in_use()
-        if DEV_OPEN311_KEY in self.open311_keys:
-            left.append("OPEN311_API_KEYS")
-        return left
+    def secrets(self) -> dict[str, Secret]:
+        keys = ",".join(sorted(self.open311_keys))
+        return {**super().secrets(), "OPEN311_API_KEYS": Secret(keys, "api_keys", DEV_OPEN311_KEY)}

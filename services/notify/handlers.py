@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from services.notify.domain.model import Incoming
 from services.notify.usecases.events import RecordEvents
-from shared.consumer import Handler
+from shared.batch import Handler
 from shared.events import (
     PAYLOADS,
     REPORT_TOPICS,

@@ -6,6 +6,7 @@ from typing import ClassVar
 
 from pydantic import Field, SecretStr
 
+from shared.secrets import Secret
 from shared.settings import DEV_JWT_SECRET, ServiceSettings
 
 DEV_WEBHOOK_SECRET = "dev-only-webhook-secret-change-me"
@@ -73,11 +74,10 @@ class NotifySettings(ServiceSettings):
         default=1000, ge=1, description="Open status streams per process; more get 503"
     )
 
-    def dev_defaults_in_use(self) -> list[str]:
-        left = super().dev_defaults_in_use()
-        defaults = {
-            "JWT_SECRET": (self.jwt_secret, DEV_JWT_SECRET),
-            "WEBHOOK_SECRET": (self.webhook_secret, DEV_WEBHOOK_SECRET),
-            "UNSUBSCRIBE_SECRET": (self.unsubscribe_secret, DEV_UNSUBSCRIBE_SECRET),
+    def secrets(self) -> dict[str, Secret]:
+        return {
+            **super().secrets(),
+            "JWT_SECRET": Secret(self.jwt_secret, "secret", DEV_JWT_SECRET),
+            "WEBHOOK_SECRET": Secret(self.webhook_secret, "secret", DEV_WEBHOOK_SECRET),
+            "UNSUBSCRIBE_SECRET": Secret(self.unsubscribe_secret, "secret", DEV_UNSUBSCRIBE_SECRET),
         }
-        return left + [name for name, (value, dev) in defaults.items() if value == dev]

@@ -35,6 +35,7 @@ from services.routing.usecases.staff import StaffCommands, StaffQueries
 from services.routing.usecases.workflow import Jurisdictions, Workflow
 from shared.aio import wait_any
 from shared.auth import AuthConfig, TokenCodec, principal_dependency
+from shared.edge import BodyLimit
 from shared.events import Topic
 from shared.http import create_app
 from shared.photos import PhotoStore, sweep_loop
@@ -161,7 +162,17 @@ def build_app(settings: RoutingSettings) -> FastAPI:
         description="Jurisdiction, assignment of reports to agencies, staff and operator "
         "workflow, deadlines, staff login. Reporters' identities are never stored here.",
         errors=ERRORS,
+        body_limits=upload_limits(settings),
     )
     app.include_router(router)
     app.state.routing = wired.api
     return app
+
+
+def upload_limits(settings: RoutingSettings) -> list[BodyLimit]:
+    """Resolutions carry photos; a jurisdiction's boundaries can be megabytes of GeoJSON."""
+    photos = settings.photos_max_count * settings.photo_max_bytes + 1024 * 1024
+    return [
+        BodyLimit("POST", r"/api/v1/assignments/[^/]+/resolve$", photos),
+        BodyLimit("PUT", r"/api/v1/admin/jurisdiction$", 16 * 1024 * 1024),
+    ]

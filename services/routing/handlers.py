@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.routing.usecases.events import IncomingReports
-from shared.consumer import Handler
+from shared.batch import Handler
 from shared.events import CloudEvent, ReportCreatedV1, ReportReopenedV1, Topic
 from shared.uow import UnitOfWork
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr
 
+from shared.secrets import Secret
 from shared.settings import DEV_JWT_SECRET, ServiceSettings
 
 DEMO_JURISDICTION = Path(__file__).parent / "data" / "demo_jurisdiction.json"
@@ -52,8 +53,13 @@ class RoutingSettings(ServiceSettings):
         """Demo staff accounts (password `demo`) exist only outside production."""
         return self.environment != "production"
 
-    def dev_defaults_in_use(self) -> list[str]:
-        left = super().dev_defaults_in_use()
-        if self.jwt_secret == DEV_JWT_SECRET:
-            left.append("JWT_SECRET")
-        return left
+    def secrets(self) -> dict[str, Secret]:
+        admin = self.bootstrap_admin_password
+        return {
+            **super().secrets(),
+            "JWT_SECRET": Secret(self.jwt_secret, "secret", DEV_JWT_SECRET),
+            # Optional (an admin may already exist), but never weak when given.
+            "BOOTSTRAP_ADMIN_PASSWORD": Secret(
+                admin.get_secret_value() if admin else None, "password", required=False
+            ),
+        }

@@ -19,7 +19,7 @@ from services.notify.domain.model import (
 )
 from services.notify.handlers import EventHandlers
 from services.notify.usecases.events import NewsConfig, RecordEvents
-from shared.consumer import Handler
+from shared.batch import Handler
 from shared.crypto import PiiBox
 from shared.events import CatalogV1, CloudEvent, Topic, utcnow
 from shared.settings import DEV_PII_KEY

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 from pydantic import ValidationError
 
@@ -10,20 +12,21 @@ from services.notify.domain.model import Channel
 from services.notify.settings import NotifySettings
 
 KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+STRONG = {name: secrets.token_urlsafe(40) for name in "jwu"}
 
 
 def test_production_refuses_the_development_webhook_secret() -> None:
     with pytest.raises(ValidationError, match="WEBHOOK_SECRET"):
-        NotifySettings(environment="production", pii_key=KEY, jwt_secret="j" * 40)
+        NotifySettings(environment="production", pii_key=KEY, jwt_secret=STRONG["j"])
 
 
 def test_production_refuses_the_development_pii_key() -> None:
     with pytest.raises(ValidationError, match="PII_KEY"):
         NotifySettings(
             environment="production",
-            jwt_secret="j" * 40,
-            webhook_secret="w" * 40,
-            unsubscribe_secret="u" * 40,
+            jwt_secret=STRONG["j"],
+            webhook_secret=STRONG["w"],
+            unsubscribe_secret=STRONG["u"],
         )
 
 
@@ -31,9 +34,9 @@ def test_production_starts_with_real_secrets() -> None:
     NotifySettings(
         environment="production",
         pii_key=KEY,
-        jwt_secret="j" * 40,
-        webhook_secret="w" * 40,
-        unsubscribe_secret="u" * 40,
+        jwt_secret=STRONG["j"],
+        webhook_secret=STRONG["w"],
+        unsubscribe_secret=STRONG["u"],
     )
 
 

@@ -13,7 +13,7 @@ from tests.conftest import Infra
 from tests.routing.conftest import bearer
 from tests.support import eventually, serving, unique, wait_ready
 
-ADMIN_PASSWORD = "a-long-bootstrap-password"
+ADMIN_PASSWORD = "Hue-river 2026 perfume!"
 STAFF = {"password": "staff-password-123", "scopes": ["staff"], "agency_id": "phu-hoi-ward"}
 
 
@@ -21,7 +21,7 @@ STAFF = {"password": "staff-password-123", "scopes": ["staff"], "agency_id": "ph
 async def prod(infra: Infra) -> AsyncIterator[httpx.AsyncClient]:
     settings = RoutingSettings(
         environment="production",
-        jwt_secret="a-production-secret-of-enough-length-0123456789",
+        jwt_secret="k3Vq9-Zr2xLpT7wNc4Ey8uHb1GmSd6Jo",
         bootstrap_admin_password=ADMIN_PASSWORD,
         kafka_bootstrap_servers=infra.kafka,
         kafka_topic_prefix=unique("acct") + ".",
