@@ -4,8 +4,11 @@ chunks) dropped by re-encoding the pixels into a fresh file, thumbnail made."""
 
 from __future__ import annotations
 
+import contextlib
 import io
+import threading
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -32,9 +35,64 @@ class CleanPhoto:
     height: int
 
 
-def sanitize(raw: bytes, *, max_pixels: int, thumb_px: int = 320) -> CleanPhoto:
+class PixelBudget:
+    """Bounds the pixels being decoded at once in this process (a decoded pixel costs about 4
+    bytes, and transposing and re-encoding hold two or three copies). A decode waits while the
+    budget is taken; one image alone may use all of it."""
+
+    def __init__(self, pixels: int) -> None:
+        self.pixels = pixels
+        self.in_flight = 0
+        self._cond = threading.Condition()
+
+    @contextlib.contextmanager
+    def hold(self, pixels: int) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(
+                lambda: self.in_flight == 0 or self.in_flight + pixels <= self.pixels
+            )
+            self.in_flight += pixels
+        try:
+            yield
+        finally:
+            with self._cond:
+                self.in_flight -= pixels
+                self._cond.notify_all()
+
+
+# 48 Mpx at once: one maximal photo (40 Mpx) or several phone-sized ones (12 Mpx) per process.
+DECODE_BUDGET = PixelBudget(48_000_000)
+
+
+def sanitize(
+    raw: bytes, *, max_pixels: int, thumb_px: int = 320, budget: PixelBudget = DECODE_BUDGET
+) -> CleanPhoto:
     if not raw:
         raise PhotoRejected("bad_type", "empty file")
+    width, height = _declared_size(raw, max_pixels)
+    with budget.hold(width * height):
+        return _sanitize(raw, max_pixels, thumb_px)
+
+
+def _declared_size(raw: bytes, max_pixels: int) -> tuple[int, int]:
+    """The size the header declares, read without decoding the pixels."""
+    try:
+        with Image.open(io.BytesIO(raw), formats=list(ALLOWED)) as img:
+            width, height = img.size
+    except UnidentifiedImageError as exc:
+        if _looks_allowed(raw):
+            raise PhotoRejected("corrupt", "the image could not be decoded") from exc
+        raise PhotoRejected("bad_type", "only JPEG, PNG and WebP images are accepted") from exc
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise PhotoRejected("bomb", "image refused as a decompression bomb") from exc
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise PhotoRejected("corrupt", "the image could not be decoded") from exc
+    if width * height > max_pixels:
+        raise PhotoRejected("bomb", f"image too large: {width}x{height} pixels")
+    return width, height
+
+
+def _sanitize(raw: bytes, max_pixels: int, thumb_px: int) -> CleanPhoto:
     try:
         with warnings.catch_warnings():
             # Pillow warns above MAX_IMAGE_PIXELS and raises above twice that; we refuse both.

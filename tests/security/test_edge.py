@@ -3,6 +3,7 @@ headers, bounded metric labels (OWASP API review, issue 12: findings 8, 9, 17)."
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from fastapi.testclient import TestClient
 from shared.edge import BodyLimit
 from shared.errors import Unauthorized
 from shared.http import create_app
+from shared.images import PixelBudget
 from shared.runtime import Runtime
 from shared.settings import ServiceSettings
 
@@ -86,3 +88,25 @@ def test_compose_publishes_monitoring_on_loopback_only_without_the_lifecycle_api
     for name in ("prometheus", "grafana"):
         assert all(str(p).startswith("127.0.0.1:") for p in compose[name]["ports"]), name
     assert "--web.enable-lifecycle" not in compose["prometheus"]["command"]
+
+
+def test_a_decode_waits_while_the_pixel_budget_is_taken() -> None:
+    budget = PixelBudget(100)
+    second_done = threading.Event()
+
+    def second() -> None:
+        with budget.hold(80):
+            second_done.set()
+
+    with budget.hold(80):
+        waiter = threading.Thread(target=second)
+        waiter.start()
+        blocked = not second_done.wait(0.2)  # bounded wait: it must NOT get in meanwhile
+    waiter.join(5)
+    assert (blocked, second_done.is_set(), budget.in_flight) == (True, True, 0)
+
+
+def test_one_image_alone_may_use_the_whole_budget() -> None:
+    budget = PixelBudget(100)
+    with budget.hold(150):
+        assert budget.in_flight == 150
