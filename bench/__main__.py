@@ -29,7 +29,16 @@ import httpx
 from pymongo.errors import PyMongoError
 
 from bench import invariants, limits, load, procfs, report, seed
-from bench.dbprobe import Counters, Observer, OpsSample, Progress, ops_between
+from bench.dbprobe import (
+    Counters,
+    Observer,
+    OpsSample,
+    Progress,
+    by_service,
+    ops_between,
+    profiled,
+    set_profiling,
+)
 from bench.stack import ROOT, Stack, StackError, attach, remove_workdir, start_own
 
 RESULTS = ROOT / "bench" / "results"
@@ -43,6 +52,17 @@ def ms(v: float | None) -> float | None:
     return None if v is None else v * 1000
 
 
+def _http_client() -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(60, connect=10),
+        limits=httpx.Limits(max_connections=300, max_keepalive_connections=64),
+    )
+
+
+def _rounded(d: dict[str, float | None]) -> dict[str, float | None]:
+    return {k: None if v is None else round(v, 1) for k, v in d.items()}
+
+
 class Bench:
     def __init__(self, args: argparse.Namespace, stack: Stack) -> None:
         self.a = args
@@ -52,14 +72,12 @@ class Bench:
         self.counters = Counters(stack.mongodb_uri)
         self.mongo = self.counters.client
         self.observer = Observer(self.mongo, stack.db_names)
-        self.http = httpx.AsyncClient(
-            timeout=httpx.Timeout(60, connect=10),
-            limits=httpx.Limits(max_connections=300, max_keepalive_connections=64),
-        )
+        self.http = _http_client()
         self.posted: list[load.Posted] = []
         self.outstanding: list[str] = []
         self.db_pid: int | None = stack.infra_pids.get("database")
         self.reports: load.Reports
+        self.template_ids: list[str] = []
 
     async def close(self) -> None:
         await self.http.aclose()
@@ -102,9 +120,14 @@ class Bench:
         await asyncio.sleep(self.a.idle)
         b = await self.counters.sample()
         cpu = window.shares()
+        span = b.at - a.at
         return {
-            "seconds": round(b.at - a.at, 1),
-            "ops_per_s": ops_between(a, b) / (b.at - a.at),
+            "seconds": round(span, 1),
+            "ops_per_s": ops_between(a, b) / span,
+            "by_service_per_s": {
+                k: v / span
+                for k, v in by_service(a, b, self.stack.db_names, total=ops_between(a, b)).items()
+            },
             "by_kind_per_s": {k: (b.by_kind[k] - a.by_kind[k]) / (b.at - a.at) for k in b.by_kind},
             "cpu": cpu,
             "rss_mb": self.rss(),
@@ -113,8 +136,19 @@ class Bench:
     def _net_ops(self, a: OpsSample, b: OpsSample, idle_rate: float) -> float:
         return ops_between(a, b) - idle_rate * (b.at - a.at)
 
-    async def lone(self, idle_rate: float) -> dict[str, Any]:
+    def _split(
+        self, a: OpsSample, b: OpsSample, idle: dict[str, Any], n: int = 1
+    ) -> dict[str, float]:
+        """A window's net operations by service (idle rates out), per report."""
+        rates = idle.get("by_service_per_s") or {}
+        net = self._net_ops(a, b, idle["ops_per_s"])
+        split = by_service(a, b, self.stack.db_names, rates, total=net)
+        return {k: v / n for k, v in split.items()}
+
+    async def lone(self, idle: dict[str, Any]) -> dict[str, Any]:
+        idle_rate = idle["ops_per_s"]
         per: list[float] = []
+        split: list[dict[str, float]] = []
         took: list[float] = []
         for _ in range(self.a.lone):
             a = await self.counters.sample()
@@ -126,6 +160,7 @@ class Bench:
             self._keep([p])
             if done:
                 per.append(self._net_ops(a, b, idle_rate))
+                split.append(self._split(a, b, idle))
                 took.append(
                     max(progress.notified[p.id], progress.projected[p.id], progress.assigned[p.id])
                     - p.sent_at
@@ -135,7 +170,44 @@ class Bench:
             "completed": len(per),
             "ops_per_report": report.median(per),
             "ops_each": [round(x, 1) for x in per],
+            "by_service": {
+                k: report.median([x[k] for x in split if k in x])
+                for k in (split[0] if split else {})
+            },
             "done_after_s": [round(x, 2) for x in took],
+        }
+
+    async def profile_check(self, idle: dict[str, Any]) -> dict[str, Any]:
+        """One more lone report with the profiler on in every service's database: what it
+        records per service against the `top` counts of the same window (which add getMores,
+        the profiler skips them), and the window's opcounters against the headline (the
+        profiler's writes are not commands: they must not move it)."""
+        dbs = self.stack.db_names
+        own = self.counters.own
+        await set_profiling(self.mongo, dbs.values(), 2)
+        try:
+            own0 = dict(own.profiled_by_db)
+            a = await self.counters.sample()
+            p = await load.post(self.http, self.intake, self.reports.body())
+            done = await self.observer.wait(Progress([p.id]), self.a.drain_timeout, interval=0.25)
+            await asyncio.sleep(1.0)
+            b = await self.counters.sample()
+            own1 = dict(own.profiled_by_db)
+            counted = await profiled(self.mongo, dbs)
+        finally:
+            await set_profiling(self.mongo, dbs.values(), 0)
+        self._keep([p])
+        mine = {svc: own1.get(db, 0) - own0.get(db, 0) for svc, db in dbs.items()}
+        top = by_service(a, b, dbs)
+        getmores = {
+            svc: b.getmore_by_db.get(db, 0) - a.getmore_by_db.get(db, 0) for svc, db in dbs.items()
+        }
+        return {
+            "completed": done,
+            "profiler": {svc: counted[svc] - mine[svc] for svc in dbs},
+            "top_without_getmore": {svc: top.get(svc, 0) - getmores[svc] for svc in dbs},
+            "getmore": getmores,
+            "ops_profiled_window": self._net_ops(a, b, idle["ops_per_s"]),
         }
 
     async def one_client(self) -> dict[str, Any]:
@@ -215,7 +287,8 @@ class Bench:
             "late_sends": r.late,
         }
 
-    async def burst(self, idle_rate: float) -> dict[str, Any]:
+    async def burst(self, idle: dict[str, Any]) -> dict[str, Any]:
+        idle_rate = idle["ops_per_s"]
         a = await self.counters.sample()
         window = procfs.CpuWindow(self.cpu_pids())
         t0 = time.monotonic()
@@ -245,6 +318,7 @@ class Bench:
             "drain_s": end,
             "done": progress.counts(),
             "ops_per_report": self._net_ops(a, b, idle_rate) / n if n and progress.done() else None,
+            "by_service": self._split(a, b, idle, n) if n and progress.done() else {},
             "cpu_during": cpu,
             "rss_mb_end": rss_end,
         }
@@ -261,10 +335,18 @@ class Bench:
         log(
             f"  idle: {idle_rate:.1f} ops/s, DB CPU {100 * (out['idle']['cpu'].get('database') or 0):.1f} %"
         )
-        out["lone"] = await self.lone(idle_rate)
+        out["lone"] = await self.lone(out["idle"])
         log(
-            f"  lone report: {out['lone']['ops_each']} ops, done after {out['lone']['done_after_s']} s"
+            f"  lone report: {out['lone']['ops_each']} ops, done after {out['lone']['done_after_s']} s, "
+            f"by service {_rounded(out['lone']['by_service'])}"
         )
+        if self.a.profile_check and self.counters.top_ok:
+            out["profile_check"] = await self.profile_check(out["idle"])
+            pc = out["profile_check"]
+            log(
+                f"  profiler check: profiler {pc['profiler']}, top without getMores "
+                f"{_rounded(pc['top_without_getmore'])}, window {pc['ops_profiled_window']:.0f} ops"
+            )
         out["one_client"] = await self.one_client()
         log(
             f"  one client: p50 {out['one_client']['p50_ms'] or 0:.0f} ms, p99 {out['one_client']['p99_ms'] or 0:.0f} ms"
@@ -280,14 +362,16 @@ class Bench:
         )
         await self.settle()
         log(f"  burst {self.a.burst} from {self.a.clients} clients")
-        out["burst"] = await self.burst(idle_rate)
+        out["burst"] = await self.burst(out["idle"])
         b = out["burst"]
         log(
-            f"  burst: POSTs {b['post_s']:.1f}s, drain {b['drain_s']}, done {b['done']}, ops/report {b['ops_per_report']}"
+            f"  burst: POSTs {b['post_s']:.1f}s, drain {b['drain_s']}, done {b['done']}, "
+            f"ops/report {b['ops_per_report']}, by service {_rounded(b['by_service'])}"
         )
         return out
 
     async def history(self) -> dict[str, Any]:
+        t0 = time.perf_counter()
         log(f"seeding {self.a.history:,} reports of history: templates first")
         templates, info = await seed.make_templates(
             self.http,
@@ -301,16 +385,73 @@ class Bench:
         log(f"  {info}")
         if not templates:
             raise RuntimeError("no template report got through the pipeline: cannot seed history")
+        self.template_ids = [t.report_id for t in templates]  # reports answered 201 too
+        mode = self.a.seed_mode if self.stack.own else "live"
+        out: dict[str, Any] = {**info, "seed_mode": mode}
+        ttls = await seed.ttls_of(self.mongo, templates)  # before any index is dropped
+        if mode == "live":
+            out |= await self._clone(templates, ttls)
+        else:
+            out |= await self._load_offline(templates, ttls, drop=mode == "offline")
+        out["seed_total_s"] = round(time.perf_counter() - t0, 1)
+        return out
+
+    async def _clone(
+        self, templates: list[seed.Template], ttls: dict[tuple[str, str], tuple[str, float]]
+    ) -> dict[str, Any]:
         cloned = await seed.clone_history(
-            self.mongo, templates, self.a.history, self.a.open_fraction, self.a.history_days
+            self.mongo,
+            templates,
+            self.a.history,
+            self.a.open_fraction,
+            self.a.history_days,
+            batch=self.a.seed_batch,
+            writers=self.a.seed_writers,
+            progress=log,
+            ttls=ttls,
         )
-        log(f"  cloned: {cloned['docs_total']:,} documents in {cloned['clone_s']}s")
-        self.posted += []  # the templates are reports answered 201 too
-        self.template_ids = [t.report_id for t in templates]
-        return {**info, **cloned}
+        log(
+            f"  cloned: {cloned['docs_total']:,} documents ({cloned['docs_per_report']} a report) "
+            f"in {cloned['clone_s']}s, {cloned['docs_per_s']:,} docs/s"
+        )
+        return cloned
+
+    async def _load_offline(
+        self,
+        templates: list[seed.Template],
+        ttls: dict[tuple[str, str], tuple[str, float]],
+        drop: bool,
+    ) -> dict[str, Any]:
+        """Own stack: the services are stopped while the copies go in (`drop`: with only `_id`
+        indexed, the services' other indexes built again after, as a restore does), then they
+        start on the stored history (same databases, topics and committed offsets)."""
+        log(
+            "  stopping the services while history goes in"
+            + (" without secondary indexes (built after)" if drop else "")
+        )
+        t0 = time.perf_counter()
+        await asyncio.to_thread(self.stack.stop_services)
+        specs: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        out: dict[str, Any] = {}
+        try:
+            if drop:
+                await seed.drop_secondary_indexes(self.mongo, seed.collections_of(templates), specs)
+            out = await self._clone(templates, ttls)
+        finally:
+            log(f"  building {sum(len(v) for v in specs.values())} indexes again")
+            out["index_build_s"] = round(await seed.rebuild_indexes(self.mongo, specs), 1)
+            log(f"  indexes built in {out['index_build_s']}s; starting the services")
+            t1 = time.perf_counter()
+            await asyncio.to_thread(self.stack.start_services)
+            out["restart_s"] = round(time.perf_counter() - t1, 1)
+            # the services' old keep-alive connections are gone with them
+            await self.http.aclose()
+            self.http = _http_client()
+        out["offline_s"] = round(time.perf_counter() - t0, 1)
+        return out
 
     async def check(self) -> list[invariants.Verdict]:
-        ids = [p.id for p in self.posted] + getattr(self, "template_ids", [])
+        ids = [p.id for p in self.posted] + self.template_ids
         data = await invariants.gather(
             self.mongo, self.stack.db_names, self.stack.url("analytics"), ids
         )
@@ -395,6 +536,16 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--history-days", type=float, default=365, help="closed history spread over this many days"
     )
+    p.add_argument(
+        "--seed-mode",
+        choices=("offline", "stopped", "live"),
+        default="offline",
+        help="own stack: stop the services while history goes in, with the secondary indexes "
+        "built after (offline, the default) or kept (stopped); or insert under the running "
+        "services (live; always so with --attach)",
+    )
+    p.add_argument("--seed-batch", type=int, default=2000, help="documents per insert_many")
+    p.add_argument("--seed-writers", type=int, default=4, help="concurrent insert_many calls")
     p.add_argument("--open-fraction", type=float, default=0.05, help="share of history still open")
     p.add_argument(
         "--templates",
@@ -436,7 +587,19 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         help="messages of the broker limits (default 20000)",
     )
     p.add_argument(
+        "--no-profile-check",
+        dest="profile_check",
+        action="store_false",
+        help="skip the extra lone report with the profiler on (cross-checks the per-service split)",
+    )
+    p.add_argument(
         "--attach", action="store_true", help="measure a running stack instead of starting one"
+    )
+    p.add_argument(
+        "--stack-root",
+        type=Path,
+        default=None,
+        help="own stack: run devstack and the services of this checkout (e.g. a worktree)",
     )
     p.add_argument("--intake", default=os.environ.get("BENCH_INTAKE_URL", "http://127.0.0.1:8001"))
     p.add_argument(
@@ -500,7 +663,22 @@ async def amain(a: argparse.Namespace, stack: Stack) -> int:
     return 0 if all(v["ok"] for v in res["invariants"]) else 1
 
 
+def start_with_retry(root: Path | None, extra_env: dict[str, str] | None = None) -> Stack:
+    """Starts an own stack; once more on fresh ports if it did not come up (a port taken between
+    choosing and binding it, on a busy machine)."""
+    try:
+        return start_own(extra_env=extra_env, root=root)
+    except StackError as exc:
+        log(f"  the stack did not come up, once more on other ports: {str(exc)[:300]}")
+        return start_own(extra_env=extra_env, root=root)
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if "--faults" in argv:
+        from bench import faults
+
+        return faults.main([x for x in argv if x != "--faults"])
     a = parse(argv)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
@@ -516,7 +694,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         else:
             log("starting an embedded stack of the bench's own (broker, database, four services)")
-            stack = start_own()
+            stack = start_with_retry(a.stack_root)
             log(f"  up: {stack.urls} (dir {stack.workdir})")
     except StackError as exc:
         print(f"bench: {exc}", file=sys.stderr)

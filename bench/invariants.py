@@ -53,9 +53,18 @@ def check(
     analytics_total: int | None,
     mail_per_address: dict[str, int] | None = None,
     sent_email_per_address: dict[str, int] | None = None,
+    announced: dict[str, dict[str, int]] | None = None,
+    distinct_mail_per_address: dict[str, int] | None = None,
 ) -> list[Verdict]:
     """Every report answered 201: one current assignment, intake agreeing with routing, one
-    delivery per (event, recipient, channel), a fact in analytics whose total matches intake's."""
+    delivery per (event, recipient, channel), a fact in analytics whose total matches intake's;
+    with `announced` ({event type: {report: events in its producer's outbox}}), one event of each
+    type per report.
+
+    Emails: with `distinct_mail_per_address` (emails per address counted once per delivery, from
+    the Message-ID), a kill between a send and its record may resend one delivery's email (SMTP
+    is at least once): each sent delivery must have arrived, and resends are counted apart;
+    without it, every email must have arrived exactly once."""
     out: list[Verdict] = []
     per_report = Counter(a["report_id"] for a in assignments)
     bad = [r for r in posted if per_report.get(r, 0) != 1]
@@ -130,7 +139,26 @@ def check(
             f"analytics {analytics_total}, intake {intake_total}",
         )
     )
-    if mail_per_address is not None and sent_email_per_address is not None:
+    for type_, per in sorted((announced or {}).items()):
+        bad = [f"{r}: {per.get(r, 0)}" for r in posted if per.get(r, 0) != 1]
+        out.append(
+            Verdict(
+                f"exactly one {type_} event per report (its producer's outbox)",
+                not bad,
+                len(posted),
+                len(bad),
+                f"e.g. {_sample(bad)}" if bad else "",
+            )
+        )
+    if (
+        mail_per_address is not None
+        and sent_email_per_address is not None
+        and distinct_mail_per_address is not None
+    ):
+        out += _mail_at_least_once(
+            mail_per_address, distinct_mail_per_address, sent_email_per_address
+        )
+    elif mail_per_address is not None and sent_email_per_address is not None:
         bad = [
             f"{a}: {mail_per_address.get(a, 0)} mails, {n} sent"
             for a, n in sent_email_per_address.items()
@@ -146,6 +174,33 @@ def check(
             )
         )
     return out
+
+
+def _mail_at_least_once(
+    total: dict[str, int], distinct: dict[str, int], sent: dict[str, int]
+) -> list[Verdict]:
+    bad = [
+        f"{a}: {distinct.get(a, 0)} distinct mails, {n} sent"
+        for a, n in sent.items()
+        if distinct.get(a, 0) != n
+    ]
+    resent = sum(total.get(a, 0) - distinct.get(a, 0) for a in sent)
+    return [
+        Verdict(
+            "each email delivery notify sent arrived, once per delivery (mail sink)",
+            not bad,
+            len(sent),
+            len(bad),
+            f"e.g. {_sample(bad)}" if bad else "",
+        ),
+        Verdict(
+            "emails resent by a restarted notify (same delivery: SMTP is at least once)",
+            True,
+            sum(total.get(a, 0) for a in sent),
+            0,
+            f"{resent} resent",
+        ),
+    ]
 
 
 async def gather(
@@ -189,6 +244,7 @@ async def gather(
         )
         deliveries += [d async for d in notify.find({"report_id": {"$in": chunk}}, fields)]
         facts |= {d["_id"] async for d in analytics.find({"_id": {"$in": chunk}}, {"_id": 1})}
+    announced = await _announced(mongo, db_names, posted)
     total = await reports.count_documents({})
     analytics_total: int | None = None
     try:
@@ -205,18 +261,62 @@ async def gather(
         "facts": facts,
         "intake_total": total,
         "analytics_total": analytics_total,
+        "announced": announced,
     }
+
+
+# Each report's first events and who writes them (the shared outbox: `type`, `subject`).
+ANNOUNCED_BY = {"report.created": "intake", "report.assigned": "routing"}
+
+
+async def _announced(
+    mongo: AsyncMongoClient[dict[str, Any]], db_names: dict[str, str], posted: list[str]
+) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for type_, svc in ANNOUNCED_BY.items():
+        counts: Counter[str] = Counter()
+        outbox = mongo[db_names[svc]]["outbox"]
+        for i in range(0, len(posted), 1000):
+            q = {"subject": {"$in": posted[i : i + 1000]}, "type": type_}
+            counts.update([d["subject"] async for d in outbox.find(q, {"subject": 1})])
+        out[type_] = dict(counts)
+    return out
+
+
+async def stored_report_ids(
+    mongo: AsyncMongoClient[dict[str, Any]], db_names: dict[str, str]
+) -> list[str]:
+    """Every report intake stored (also those whose 201 never reached the client)."""
+    reports = mongo[db_names["intake"]]["reports"]
+    return [str(d["_id"]) async for d in reports.find({}, {"_id": 1})]
 
 
 def mail_counts(maildir: Any) -> dict[str, int]:
     """Emails per recipient address in the local mail sink's Maildir."""
+    return {a: sum(ids.values()) for a, ids in mail_ids(maildir).items()}
+
+
+def delivery_token(message_id: str | None) -> str | None:
+    """The delivery a Message-ID names: notify makes it with `make_msgid(idstring=<delivery id
+    prefix>)`, i.e. `<time.pid.random.idstring@host>`; a resend of one delivery keeps it."""
+    if not message_id:
+        return None
+    local = message_id.strip().strip("<>").split("@", 1)[0]
+    parts = local.split(".", 3)
+    return parts[3] if len(parts) == 4 and parts[3] else None
+
+
+def mail_ids(maildir: Any) -> dict[str, Counter[str]]:
+    """Per recipient address: emails per delivery token (the whole Message-ID without one)."""
     import mailbox
 
-    counts: Counter[str] = Counter()
+    out: dict[str, Counter[str]] = {}
     try:
         box = mailbox.Maildir(maildir, create=False)
     except (OSError, mailbox.Error):
         return {}
     for msg in box:
-        counts[str(msg["To"]).strip().lower()] += 1
-    return dict(counts)
+        address = str(msg["To"]).strip().lower()
+        mid = str(msg["Message-ID"] or "")
+        out.setdefault(address, Counter())[delivery_token(mid) or mid] += 1
+    return out

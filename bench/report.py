@@ -56,6 +56,17 @@ def _le(v: float | None, limit: float) -> bool | None:
     return None if v is None else v <= limit
 
 
+SERVICES = ("intake", "routing", "notify", "analytics")
+
+
+def split(out: list[Figure], key: str, tag: str, by: dict[str, float | None] | None) -> None:
+    """One row per service under an ops-per-report figure (`top` counts of its database)."""
+    for svc in (*SERVICES, "other"):
+        if by and by.get(svc) is not None:
+            what = svc if svc != "other" else "other (commits, sessions, heartbeats)"
+            out.append(Figure(f"{key}_{svc}", f"{tag}   of which {what}", by[svc], "ops"))
+
+
 def figures(res: dict[str, Any]) -> list[Figure]:
     lim = res.get("limits", {})
     ins_ms = lim.get("db_insert_latency_ms")
@@ -110,12 +121,30 @@ def figures(res: dict[str, Any]) -> list[Figure]:
             ph["lone"].get("ops_per_report"),
             30,
         )
+        split(out, f"{name}.ops_lone", tag, ph["lone"].get("by_service"))
         ops(
             f"{name}.ops_burst",
             f"{tag} DB ops per report, burst (amortised)",
             ph["burst"].get("ops_per_report"),
             15,
         )
+        split(out, f"{name}.ops_burst", tag, ph["burst"].get("by_service"))
+        pc = ph.get("profile_check")
+        if pc:
+            order = [s for s in SERVICES if s in pc["profiler"]]
+            prof = "/".join(str(pc["profiler"][s]) for s in order)
+            top = "/".join(str(pc["top_without_getmore"][s]) for s in order)
+            out.append(
+                Figure(
+                    f"{name}.profile_check_ops",
+                    f"{tag} profiler on, one report: profiler {prof}, top w/o getMore {top}",
+                    pc.get("ops_profiled_window"),
+                    "ops",
+                    "",
+                    None,
+                    "same window, i/r/n/a",
+                )
+            )
         one = ph["one_client"]
         lat(f"{name}.post_p50", f"{tag} POST, one client, median", one.get("p50_ms"))
         lat(f"{name}.post_p99", f"{tag} POST, one client, p99", one.get("p99_ms"))
@@ -198,6 +227,20 @@ def figures(res: dict[str, Any]) -> list[Figure]:
                     None if mb is None else mb < 150,
                 )
             )
+    sd = res.get("seed")
+    if sd:
+        out.append(
+            Figure(
+                "seed.total_s",
+                f"history seeded ({sd.get('seed_mode')}): {sd.get('history', 0):,} reports, "
+                f"{sd.get('docs_total', 0):,} documents ({sd.get('docs_per_report')} a report)",
+                sd.get("seed_total_s"),
+                "s",
+                "a few minutes",
+                None,
+                f"{sd.get('docs_per_s') or 0:,} docs/s inserted, indexes {sd.get('index_build_s', 0)} s",
+            )
+        )
     e, h = res.get("phases", {}).get("empty"), res.get("phases", {}).get("history")
     if e and h:
         for key, label, part, field in (

@@ -49,6 +49,9 @@ class Stack:
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
     infra_pids: dict[str, int] = field(default_factory=dict)
     own: bool = False
+    # own stack: how `python -m devstack` was started, to stop and start the services again
+    devstack_env: dict[str, str] = field(default_factory=dict)
+    root: Path = ROOT
 
     def url(self, service: str) -> str:
         return self.urls[service]
@@ -79,6 +82,57 @@ class Stack:
             return ""
         path = self.workdir / "logs" / f"{service}.log"
         return path.read_text(errors="replace")[-chars:] if path.exists() else ""
+
+    @property
+    def devstack(self) -> subprocess.Popen[bytes] | None:
+        return self.procs[2] if self.own and len(self.procs) > 2 else None
+
+    def stop_services(self, timeout: float = 60) -> None:
+        """Own stack: stops devstack and with it the four services (broker and database stay)."""
+        proc = self.devstack
+        if proc is None or proc.poll() is not None:
+            return
+        try:
+            os.killpg(proc.pid, signal.SIGINT)
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+        except ProcessLookupError:
+            pass
+
+    def start_services(self, timeout: float = 180) -> None:
+        """Own stack: starts devstack again (same ports, databases and topics)."""
+        if not self.own or self.workdir is None or len(self.procs) < 2:
+            raise StackError("only the bench's own stack can be restarted")
+        proc = _spawn_devstack(self)
+        if len(self.procs) > 2:
+            self.procs[2] = proc
+        else:
+            self.procs.append(proc)
+        wait_ready(self, timeout=timeout)
+
+    def kill(self, service: str) -> int:
+        """SIGKILLs one service process (devstack restarts it); returns the pid killed."""
+        pid = self.service_pids()[service]
+        os.kill(pid, signal.SIGKILL)
+        return pid
+
+    def wait_replaced(self, service: str, old_pid: int, timeout: float = 120) -> float:
+        """Waits until another process than `old_pid` serves `service` and is ready; seconds."""
+        t0 = time.monotonic()
+        deadline = t0 + timeout
+        while time.monotonic() < deadline:
+            pid = self.service_pids().get(service)
+            if pid is not None and pid != old_pid and procfs.alive(pid):
+                try:
+                    r = httpx.get(self.urls[service] + "/health/ready", timeout=3)
+                    if r.status_code == 200:
+                        return time.monotonic() - t0
+                except httpx.HTTPError:
+                    pass
+            time.sleep(0.2)
+        raise StackError(f"{service} not back {timeout:.0f}s after it was killed")
 
     def stop(self) -> None:
         """Stops what the bench started, in reverse order (devstack stops its services)."""
@@ -111,8 +165,15 @@ def _free_base() -> int:
     raise StackError("no four free consecutive ports for the services")
 
 
-def start_own(keep_dir: Path | None = None, extra_env: dict[str, str] | None = None) -> Stack:
-    """Starts broker, database and `python -m devstack` on free ports; waits until all are ready."""
+def start_own(
+    keep_dir: Path | None = None,
+    extra_env: dict[str, str] | None = None,
+    root: Path | None = None,
+) -> Stack:
+    """Starts broker, database and `python -m devstack` on free ports; waits until all are ready.
+
+    `root`: the checkout whose devstack and services run (default: this one; e.g. a worktree of
+    another commit, with this checkout's bench measuring it)."""
     from devstack.servers import free_port, start_kafka, start_mongo
 
     workdir = keep_dir or Path(tempfile.mkdtemp(prefix="fieldreports-bench-"))
@@ -125,6 +186,7 @@ def start_own(keep_dir: Path | None = None, extra_env: dict[str, str] | None = N
         db_names={s: f"fieldreports_{s}" for s in SERVICES},
         workdir=workdir,
         own=True,
+        root=root or ROOT,
     )
     try:
         kafka = start_kafka(kafka_port, workdir)
@@ -134,7 +196,7 @@ def start_own(keep_dir: Path | None = None, extra_env: dict[str, str] | None = N
         stack.infra_pids = {"broker": kafka.pid, "database": mongo.pid}
         base = _free_base()
         stack.urls = {s: f"http://127.0.0.1:{base + i}" for i, s in enumerate(SERVICES, 1)}
-        env = {
+        stack.devstack_env = {
             **os.environ,
             **BENCH_ENV,
             **(extra_env or {}),
@@ -147,23 +209,29 @@ def start_own(keep_dir: Path | None = None, extra_env: dict[str, str] | None = N
             "REPORT_URL_TEMPLATE": stack.urls["intake"] + "/api/v1/reports/{report_id}",
         }
         for name in ("SMTP_HOST", "KAFKA_TOPIC_PREFIX", "MONGODB_DB", "KAFKA_GROUP_ID"):
-            env.pop(name, None)
-        out = (workdir / "devstack.out").open("ab")
-        stack.procs.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "devstack"],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        )
+            stack.devstack_env.pop(name, None)
+        stack.procs.append(_spawn_devstack(stack))
         wait_ready(stack, timeout=180)
     except BaseException:
         stack.stop()
         raise
     return stack
+
+
+def _spawn_devstack(stack: Stack) -> subprocess.Popen[bytes]:
+    assert stack.workdir is not None
+    out = (stack.workdir / "devstack.out").open("ab")
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", "devstack"],
+            cwd=stack.root,
+            env=stack.devstack_env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    finally:
+        out.close()
 
 
 def attach(urls: dict[str, str], mongodb_uri: str, kafka: str, db_prefix: str) -> Stack:

@@ -53,6 +53,19 @@ SERVICES = [
 ]
 
 
+def web_urls() -> dict[str, str]:
+    """Where the pages of one service find the others on this machine (each its own origin)."""
+    base = "http://127.0.0.1:"
+    return {
+        "WEB_ROUTING_URL": f"{base}{PORT_BASE + 2}",
+        "WEB_NOTIFY_URL": f"{base}{PORT_BASE + 3}",
+        "WEB_ANALYTICS_URL": f"{base}{PORT_BASE + 4}",
+        "WEB_ALLOWED_ORIGINS": ",".join(f"{base}{PORT_BASE + i}" for i in range(1, 5)),
+        "CONSOLE_INTAKE_URL": f"{base}{PORT_BASE + 1}",
+        "AREAS_URL": f"{base}{PORT_BASE + 2}/console/areas.json",
+    }
+
+
 def _database_of(svc: Service, env: dict[str, str]) -> dict[str, str]:
     """DEVSTACK_DB_PREFIX gives each service the database `<prefix><service>` (tests)."""
     prefix = env.get("DEVSTACK_DB_PREFIX")
@@ -84,7 +97,9 @@ def print_banner() -> None:
     print("\nField reports platform is up (development). Logs: .devstack/logs/\n")
     for svc in SERVICES:
         print(f"  {svc.name:<10} http://127.0.0.1:{svc.port}/docs   (metrics: /metrics)")
-    print(f"  dashboard  http://127.0.0.1:{PORT_BASE + 4}/")
+    print(f"\n  residents  http://127.0.0.1:{PORT_BASE + 1}/   (report, track, public map)")
+    print(f"  console    http://127.0.0.1:{PORT_BASE + 2}/   (staff, operators, admins)")
+    print(f"  dashboard  http://127.0.0.1:{PORT_BASE + 4}/   (heat map: /map)")
     print(f"  open311    http://127.0.0.1:{PORT_BASE + 1}/open311/v2/discovery.json")
     token_url = f"http://127.0.0.1:{PORT_BASE + 2}/api/v1/auth/token"
     print(f"\nDemo staff logins: POST {token_url}, username below, password 'demo'")
@@ -142,6 +157,8 @@ def main() -> int:
             infra.append(start_mail_sink(smtp_port, WORKDIR))
             env.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp_port))
         create_topics(env["KAFKA_BOOTSTRAP_SERVERS"], env.get("KAFKA_TOPIC_PREFIX", ""))
+        for name, value in web_urls().items():
+            env.setdefault(name, value)
         for svc in SERVICES:
             spawn(svc, env)
         for svc in SERVICES:

@@ -6,6 +6,7 @@ replay an older version, and a redelivery repeats one: neither replaces a newer 
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from shared.events import CATALOG_KEY, CatalogV1
 from shared.mongo import Document
 
+log = logging.getLogger(__name__)
 COLLECTION = "catalog"
 
 
@@ -43,7 +45,12 @@ class CatalogCopy:
     async def current(self) -> CatalogV1 | None:
         """The newest copy this replica knows, from memory while it is fresh."""
         if self._held is None or self.clock() - self._read_at >= self.max_age_s:
-            self.remember(await self.load())
+            try:
+                self.remember(await self.load())
+            except Exception:
+                if self._held is None:
+                    raise
+                log.warning("catalogue copy not refreshed; serving version %d", self._held.version)
             self._read_at = self.clock()
         return self._held
 

@@ -1,31 +1,32 @@
-"""Subscribers: one line each, decode the event and call the use case in the consumer's unit of work."""
+"""The subscriber: one batch handler for every topic analytics consumes. The report events of a
+polled batch are projected together (one read, bulk writes); a catalogue is kept on its own."""
 
 from __future__ import annotations
 
-from services.analytics.usecases.events import KeepCatalog, RecordReportEvent
-from shared.batch import Handler
+from services.analytics.usecases.events import KeepCatalog, ProjectEvents
+from shared.batch import BatchHandler, Incoming, event_scope
 from shared.events import REPORT_TOPICS, CatalogV1, CloudEvent, Topic
 from shared.uow import UnitOfWork
 
-
-def report_handler(topic: str, record: RecordReportEvent) -> Handler:
-    async def on_report_event(event: CloudEvent, uow: UnitOfWork) -> None:
-        """Records a report lifecycle event for the per-report fact projection."""
-        await record(topic, event, uow)
-
-    return on_report_event
-
-
-def catalog_handler(keep: KeepCatalog) -> Handler:
-    async def on_catalog(event: CloudEvent, uow: UnitOfWork) -> None:
-        """Keeps the newest catalogue (older versions ignored)."""
-        await keep(event.payload(CatalogV1), uow)
-
-    return on_catalog
+# What analytics does with each topic (for the AsyncAPI document).
+TOPICS: dict[str, str] = {
+    **{
+        str(t): "Keeps the report event and re-projects the report's fact and the rollups"
+        for t in REPORT_TOPICS
+    },
+    str(Topic.JURISDICTION_CATALOG): "Keeps the newest catalogue (older versions ignored)",
+}
 
 
-def handlers(record: RecordReportEvent, keep: KeepCatalog) -> dict[str, Handler]:
-    """Every topic analytics consumes, with its handler."""
-    table = {str(t): report_handler(t, record) for t in REPORT_TOPICS}
-    table[Topic.JURISDICTION_CATALOG] = catalog_handler(keep)
-    return table
+def batch_handler(project: ProjectEvents, keep: KeepCatalog) -> BatchHandler:
+    async def on_batch(batch: list[Incoming], uow: UnitOfWork) -> None:
+        reports: list[tuple[str, CloudEvent]] = []
+        for one in batch:
+            if one.topic == Topic.JURISDICTION_CATALOG:
+                with event_scope(one.topic, one.event, one.headers):
+                    await keep(one.event.payload(CatalogV1), uow)
+            else:
+                reports.append((one.topic, one.event))
+        await project(reports, uow)
+
+    return on_batch

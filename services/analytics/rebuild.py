@@ -1,14 +1,18 @@
 """`python -m services.analytics.rebuild`: rebuilds every analytics projection from the topics.
 
 A new consumer group reads every `report.*` topic and `jurisdiction.catalog` from the earliest
-offset into a fresh database, with the same handlers and projector as the live service. When
-the group's committed offsets reach the end of every partition and no report waits for
-projection, it prints the numbers of the rebuilt and the live database side by side (JSON) and
+offset into a fresh database, with the same handler as the live service (it projects each batch
+as it consumes it). When the group's committed offsets reach the end of every partition, it
+prints the numbers of the rebuilt and the live database side by side (JSON) and
 how to switch the service to the rebuilt one (restart it with the printed `MONGODB_DB` and
 `KAFKA_GROUP_ID`: that group's offsets match the rebuilt database exactly).
 
 Options: `--stamp` (suffix of the group and database names; default the UTC time), `--timeout`
 (seconds; exit status 1 if not caught up by then).
+
+`--rollups` instead rebuilds the live database's rollups from its facts, in place (after facts
+were written by something other than the service, e.g. a bulk copy of history; run it while
+no event flows: it is not one transaction). It prints the number of facts.
 """
 
 from __future__ import annotations
@@ -25,10 +29,11 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from services.analytics.app import Analytics, build_projection
+from services.analytics.domain.rollups import ROLLUP_VERSION, RollupBasis
 from services.analytics.domain.stats import Filters
 from services.analytics.settings import AnalyticsSettings
-from services.analytics.stores import FactQueries
-from services.analytics.usecases.projection import Projector
+from services.analytics.stores import FactQueries, FactStore, RollupStore
+from services.analytics.usecases.rollups import BuildRollups
 from services.analytics.usecases.statistics import Statistics
 from shared.catalog_copy import CatalogCopy
 from shared.events import REPORT_TOPICS, Topic, utcnow
@@ -78,14 +83,10 @@ async def committed_offsets(
         await consumer.stop()
 
 
-async def caught_up(
-    settings: AnalyticsSettings, ends: dict[TopicPartition, int], projector: Projector
-) -> bool:
-    """Every partition committed up to `ends`, and no report left to project."""
+async def caught_up(settings: AnalyticsSettings, ends: dict[TopicPartition, int]) -> bool:
+    """Every partition committed up to `ends` (offsets are committed after the projection)."""
     committed = await committed_offsets(settings, [tp for tp, end in ends.items() if end > 0])
-    if any(committed.get(tp, -1) < end for tp, end in ends.items() if end > 0):
-        return False
-    return await projector.pending() == 0
+    return all(committed.get(tp, -1) >= end for tp, end in ends.items() if end > 0)
 
 
 async def numbers(statistics: Statistics, now: datetime) -> dict[str, Any]:
@@ -113,7 +114,7 @@ async def rebuild(
         done = False
         while time.monotonic() < deadline:
             ready = parts.runtime.kafka_ready.is_set()
-            if ready and await caught_up(target, ends, parts.use_cases.projector):
+            if ready and await caught_up(target, ends):
                 done = True
                 break
             await asyncio.sleep(0.5)
@@ -124,7 +125,10 @@ async def rebuild(
         try:
             live_db = live_client[settings.database_name]
             live_statistics = Statistics(
-                FactQueries(live_db), CatalogCopy(live_db), utcnow, statistics.grid_limits
+                FactQueries(live_db, settings.grid_default_cell_deg),
+                CatalogCopy(live_db),
+                utcnow,
+                statistics.grid_limits,
             )
             live = await numbers(live_statistics, now)
         finally:
@@ -144,13 +148,32 @@ async def rebuild(
     }
 
 
+async def rebuild_rollups(settings: AnalyticsSettings) -> int:
+    """The live database's rollups anew from its facts; returns the number of facts."""
+    client = make_client(settings)
+    try:
+        db = client[settings.database_name]
+        basis = RollupBasis(ROLLUP_VERSION, settings.grid_default_cell_deg)
+        return await BuildRollups(FactStore(db), RollupStore(db), basis).rebuild()
+    finally:
+        await client.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m services.analytics.rebuild", description=__doc__
     )
     parser.add_argument("--stamp", help="suffix of the new group and database names")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds to catch up")
+    parser.add_argument(
+        "--rollups", action="store_true", help="rebuild the live rollups from the facts instead"
+    )
     args = parser.parse_args(argv)
+    if args.rollups:
+        n = asyncio.run(rebuild_rollups(AnalyticsSettings()))
+        json.dump({"facts": n}, sys.stdout)
+        sys.stdout.write("\n")
+        return 0
     result = asyncio.run(rebuild(AnalyticsSettings(), stamp=args.stamp, timeout_s=args.timeout))
     json.dump(result, sys.stdout, indent=2, ensure_ascii=False, default=str)
     sys.stdout.write("\n")

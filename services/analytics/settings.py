@@ -8,18 +8,22 @@ from shared.settings import ServiceSettings
 
 
 class AnalyticsSettings(ServiceSettings):
+    # The heat map page (services/analytics/web): the area boundaries routing publishes
+    areas_url: str = "http://127.0.0.1:8002/console/areas.json"
+    map_tile_url: str = Field(
+        default="", description="Leaflet tile template; empty: area boundaries only"
+    )
     service_name: str = "analytics"
     http_port: int = Field(default=8004, ge=1, le=65535)
 
     timezone: str = Field(
         default="Asia/Ho_Chi_Minh", description="Zone of the city: days and weeks are cut in it"
     )
-    projector_interval_s: float = Field(
-        default=0.25, gt=0, description="How often pending reports are re-projected into facts"
-    )
-    projector_batch_size: int = Field(default=200, ge=1, le=5000)
     gauges_interval_s: float = Field(
-        default=15.0, gt=0, description="Refresh period of the business gauges"
+        default=30.0,
+        gt=0,
+        description="The business gauges are refreshed at most this often, when a fact changed "
+        "(else every ten periods: what is overdue moves with time)",
     )
     dashboard_refresh_s: int = Field(
         default=60, ge=5, le=3600, description="The dashboard page reloads its data this often"

@@ -9,12 +9,13 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
+from services.intake import web
 from services.intake.api import resident
 from services.intake.api.open311 import routes as open311
-from services.intake.domain.projection import CONSUMED, PRODUCED
+from services.intake.domain.projection import PRODUCED
 from services.intake.domain.ratelimit import TokenBuckets
 from services.intake.errors import ERRORS
-from services.intake.handlers import Handlers
+from services.intake.handlers import TOPICS, Handlers
 from services.intake.metrics import IntakeMetrics
 from services.intake.settings import IntakeSettings
 from services.intake.stores import PHOTOS, IdempotencyStore, ReportStore, SupportStore, indexes
@@ -29,10 +30,11 @@ from shared.aio import wait_any
 from shared.catalog_copy import CatalogCopy
 from shared.crypto import PiiBox
 from shared.edge import BodyLimit
-from shared.events import Topic, utcnow
+from shared.events import utcnow
 from shared.http import create_app
 from shared.photos import PhotoStore
 from shared.runtime import Loop, Runtime
+from shared.web import allow_origins, mount_vendor
 
 log = logging.getLogger(__name__)
 
@@ -41,27 +43,41 @@ def build_app(settings: IntakeSettings) -> FastAPI:
     runtime = Runtime(settings, indexes(settings.idempotency_ttl_s))
     intake = use_cases(settings, runtime)
     handlers = Handlers(intake.events)
-    # One group member for all consumed topics: one join, one rebalance.
-    runtime.consumer.subscribe_many(
-        {
-            **{str(topic): handlers.on_lifecycle for topic in CONSUMED},
-            Topic.JURISDICTION_CATALOG: handlers.on_catalog,
-        }
-    )
+    # One group member for all consumed topics (one join, one rebalance), and one handler for
+    # each polled batch of them (read and written in bulk).
+    runtime.consumer.subscribe_batch(TOPICS, handlers.on_batch)
     runtime.documents_publishing(*PRODUCED)
     runtime.add_loop(_housekeeping(intake.upkeep, settings.reconcile_interval_s))
 
+    page = web_config(settings)
     app = create_app(
         runtime,
         title="Field reports: intake",
-        description="Resident API (`/api/v1`) and Open311 GeoReport v2 (`/open311/v2`).",
+        description="Resident API (`/api/v1`) and Open311 GeoReport v2 (`/open311/v2`); "
+        "the resident web app at `/`.",
         errors=ERRORS,
         body_limits=upload_limits(settings),
+        csp=page.csp(),
     )
     app.state.intake = intake
     app.include_router(resident.router)
     app.include_router(open311.router)
+    app.include_router(web.router(page))
+    mount_vendor(app)
+    allow_origins(app, settings.web_allowed_origins.split(","))
     return app
+
+
+def web_config(settings: IntakeSettings) -> web.WebConfig:
+    return web.WebConfig(
+        notify_url=settings.web_notify_url,
+        routing_url=settings.web_routing_url,
+        analytics_url=settings.web_analytics_url,
+        tile_url=settings.map_tile_url,
+        tile_attribution=settings.map_tile_attribution,
+        max_photos=settings.max_photos,
+        duplicate_radius_m=settings.duplicate_radius_m,
+    )
 
 
 def use_cases(settings: IntakeSettings, runtime: Runtime) -> Intake:

@@ -1,21 +1,48 @@
-"""Subscribers: decode the event, call the use case in the consumer's unit of work."""
+"""Subscribers: decode the events of a polled batch, call the use cases in the consumer's unit
+of work. One batch handler takes every topic intake consumes, so the batch's lifecycle events
+are read and written in bulk."""
 
 from __future__ import annotations
 
-from services.intake.domain.projection import fact_from_event
+import logging
+
+from services.intake.domain.projection import CONSUMED, Fact, fact_from_event
 from services.intake.usecases.events import ConsumedEvents
-from shared.events import CatalogV1, CloudEvent
+from shared.batch import Incoming, event_ids, event_scope
+from shared.events import CatalogV1, Topic
 from shared.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+# What each consumed topic does (the AsyncAPI document shows it).
+TOPICS: dict[str, str] = {
+    **{
+        str(topic): "Routing's lifecycle events update the public view and timeline "
+        "(sequence-guarded)"
+        for topic in CONSUMED
+    },
+    str(Topic.JURISDICTION_CATALOG): "Keeps intake's copy of the category catalogue "
+    "(newest version wins)",
+}
 
 
 class Handlers:
     def __init__(self, events: ConsumedEvents) -> None:
         self.events = events
 
-    async def on_lifecycle(self, event: CloudEvent, uow: UnitOfWork) -> None:
-        """Routing's lifecycle events update the public view and timeline (sequence-guarded)."""
-        await self.events.lifecycle(fact_from_event(event), uow)
-
-    async def on_catalog(self, event: CloudEvent, uow: UnitOfWork) -> None:
-        """Keeps intake's copy of the category catalogue (newest version wins)."""
-        await self.events.catalog_published(event.payload(CatalogV1), uow)
+    async def on_batch(self, batch: list[Incoming], uow: UnitOfWork) -> None:
+        """The batch's catalogue events, then its lifecycle events (in broker order) in bulk."""
+        facts: list[tuple[Fact, Incoming]] = []
+        for one in batch:
+            with event_scope(one.topic, one.event, one.headers):
+                if one.topic == Topic.JURISDICTION_CATALOG:
+                    await self.events.catalog_published(one.event.payload(CatalogV1), uow)
+                else:
+                    facts.append((fact_from_event(one.event), one))
+        if not facts:
+            return
+        unknown = await self.events.lifecycle([fact for fact, _ in facts], uow)
+        incoming = {id(fact): one for fact, one in facts}
+        for fact in unknown:
+            with event_ids(incoming[id(fact)].event):
+                log.warning("lifecycle event for an unknown report ignored")

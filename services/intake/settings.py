@@ -45,6 +45,22 @@ class IntakeSettings(ServiceSettings):
     reconcile_after_s: float = Field(default=300.0, gt=0)
     reconcile_interval_s: float = Field(default=60.0, gt=0)
     autoclose_after_days: float = Field(default=7.0, gt=0)
+    # The resident web app (services/intake/web): where the browser finds the other services
+    web_notify_url: str = Field(
+        default="http://127.0.0.1:8003",
+        description="notify's base URL as the browser sees it (live status stream); "
+        "behind the ingress `/notify`",
+    )
+    web_routing_url: str = "http://127.0.0.1:8002"
+    web_analytics_url: str = "http://127.0.0.1:8004"
+    map_tile_url: str = Field(
+        default="", description="Tile URL template ({s},{z},{x},{y}); empty: area boundaries only"
+    )
+    map_tile_attribution: str = ""
+    web_allowed_origins: str = Field(
+        default="http://127.0.0.1:8002,http://127.0.0.1:8003,http://127.0.0.1:8004",
+        description="CORS allow-list (comma-separated origins of the other services' pages)",
+    )
     # Open311
     open311_api_keys: str = Field(
         default=DEV_OPEN311_KEY, description="Comma-separated keys accepted on Open311 POST"

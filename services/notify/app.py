@@ -20,8 +20,15 @@ from services.notify.handlers import EventHandlers
 from services.notify.metrics import NotifyMetrics, RecordedCounter
 from services.notify.rendering import Renderer
 from services.notify.settings import NotifySettings
-from services.notify.stores import INDEXES, DeliveryStore, PreferenceStore, ReportStore
+from services.notify.stores import (
+    INDEXES,
+    DeliveryQueue,
+    DeliveryStore,
+    PreferenceStore,
+    ReportStore,
+)
 from services.notify.stream import StatusHub, StreamLimit
+from services.notify.usecases.catalogue import CatalogueCache
 from services.notify.usecases.delivery import DeliveryWorker, WorkerConfig
 from services.notify.usecases.events import NewsConfig, RecordEvents
 from services.notify.usecases.operators import Channels, DeliveryLog
@@ -33,6 +40,7 @@ from shared.crypto import PiiBox
 from shared.events import utcnow
 from shared.http import Lifespan, create_app
 from shared.runtime import Runtime
+from shared.web import allow_origins
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +62,8 @@ def build_senders(settings: NotifySettings) -> tuple[dict[Channel, Sender], dict
                 username=settings.smtp_username,
                 password=password,
                 timeout_s=settings.smtp_timeout_s,
-            )
+            ),
+            connections=settings.delivery_concurrency_email,
         )
     else:
         disabled[Channel.EMAIL] = "SMTP_HOST is not set"
@@ -85,6 +94,12 @@ def worker_config(settings: NotifySettings) -> WorkerConfig:
         lease_s=settings.delivery_lease_s,
         batch_size=settings.delivery_batch_size,
         sms_max_chars=settings.sms_max_chars,
+        concurrency={
+            Channel.EMAIL: settings.delivery_concurrency_email,
+            Channel.WEBHOOK: settings.delivery_concurrency_webhook,
+            Channel.SMS: settings.delivery_concurrency_sms,
+        },
+        gauges_interval_s=settings.gauges_interval_s,
     )
 
 
@@ -114,41 +129,36 @@ def reporting_channels(disabled: dict[Channel, str]) -> Lifespan:
 def build_app(settings: NotifySettings) -> FastAPI:
     runtime = Runtime(settings, INDEXES)
     reports, deliveries = ReportStore(runtime.db), DeliveryStore(runtime.db)
-    preferences, catalogs = PreferenceStore(runtime.db), CatalogCopy(runtime.db)
+    preferences = PreferenceStore(runtime.db)
+    catalogue = CatalogueCache(CatalogCopy(runtime.db, max_age_s=settings.catalog_refresh_s))
     box, tokens = PiiBox(settings.pii_key), UnsubscribeTokens(settings.unsubscribe_secret)
     senders, disabled = build_senders(settings)
     metrics = NotifyMetrics(runtime.metrics.registry)
     worker = DeliveryWorker(
-        deliveries,
-        preferences,
-        senders,
-        Renderer(),
-        box,
-        tokens,
-        retry_policy(settings),
-        metrics,
-        worker_config(settings),
-        utcnow,
-    )
+        DeliveryQueue(runtime.db), preferences, senders, Renderer(), box, tokens,
+        retry_policy(settings), metrics, worker_config(settings), utcnow,
+    )  # fmt: skip
     events = RecordEvents(
         reports,
         deliveries,
         preferences,
-        catalogs,
+        catalogue,
         box,
         tokens,
         news_config(settings, disabled),
         utcnow,
         worker.wake,
         RecordedCounter(metrics),
+        handoff=worker,
     )
     hub = StatusHub(reports, settings.sse_poll_interval_s)
     limit = StreamLimit(settings.sse_max_streams, metrics.sse_streams.set)
     config = StreamConfig(settings.sse_keepalive_s)
     stream = StatusStream(reports, hub, limit, config, runtime.stopping)
     # One Kafka consumer for all topics: one group join instead of thirteen.
-    runtime.consumer.subscribe_many(
-        EventHandlers(events).subscriptions(), title="notify:report.*+jurisdiction.catalog"
+    handlers = EventHandlers(events)
+    runtime.consumer.subscribe_batch(
+        handlers.topics(), handlers.on_batch, title="notify:report.*+jurisdiction.catalog"
     )
     runtime.add_loop(worker.run)
     runtime.add_loop(hub.run)
@@ -161,6 +171,7 @@ def build_app(settings: NotifySettings) -> FastAPI:
         "live status stream (Server-Sent Events).",
         errors=ERRORS,
     )
+    allow_origins(app, settings.web_allowed_origins.split(","))
     app.state.notify = NotifyApi(
         authenticate=principal_dependency(TokenCodec(AuthConfig(secret=settings.jwt_secret))),
         delivery_log=DeliveryLog(deliveries),

@@ -9,6 +9,7 @@ import json
 import smtplib
 import ssl
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -20,11 +21,32 @@ from services.notify.domain.delivery import sign_webhook
 from services.notify.domain.sending import DeliveryError, Message
 
 
-async def _post(channel: str, url: str, timeout_s: float, **request: Any) -> None:
+class HttpClient:
+    """One `httpx.AsyncClient` for a sender, made on first use in the running event loop: its
+    connections and TLS setup are reused (making a client costs more than a local POST)."""
+
+    def __init__(self) -> None:
+        self._client: httpx.AsyncClient | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def get(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop:
+            self._client, self._loop = httpx.AsyncClient(), loop
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None and self._loop is asyncio.get_running_loop():
+            await self._client.aclose()
+        self._client = self._loop = None
+
+
+async def _post(
+    client: HttpClient, channel: str, url: str, timeout_s: float, **request: Any
+) -> None:
     """POSTs and turns every failure into a `DeliveryError` (permanent when retrying is futile)."""
     try:
-        async with httpx.AsyncClient(timeout=timeout_s) as client:
-            response = await client.post(url, **request)
+        response = await client.get().post(url, timeout=timeout_s, **request)
     except httpx.HTTPError as exc:
         raise DeliveryError(f"{channel} unreachable: {type(exc).__name__}") from None
     code = response.status_code
@@ -47,10 +69,12 @@ class SmtpConfig:
 
 
 class EmailSender:
-    """stdlib `smtplib` in a worker thread (one connection per message: volumes are small)."""
+    """stdlib `smtplib` in worker threads of its own, `connections` of them (one connection per
+    message)."""
 
-    def __init__(self, config: SmtpConfig) -> None:
+    def __init__(self, config: SmtpConfig, connections: int = 8) -> None:
         self.config = config
+        self._threads = ThreadPoolExecutor(max_workers=connections, thread_name_prefix="smtp")
 
     def build(self, message: Message) -> EmailMessage:
         email = EmailMessage()
@@ -73,9 +97,13 @@ class EmailSender:
                 smtp.login(c.username, c.password or "")
             smtp.send_message(email)
 
+    async def aclose(self) -> None:
+        pass  # one connection per message: nothing stays open
+
     async def send(self, message: Message) -> None:
         try:
-            await asyncio.to_thread(self._send_sync, self.build(message))
+            email = self.build(message)
+            await asyncio.get_running_loop().run_in_executor(self._threads, self._send_sync, email)
         except smtplib.SMTPRecipientsRefused as exc:
             # The exception text carries the address: keep only the reply codes.
             codes = sorted({code for code, _ in exc.recipients.values()})
@@ -93,6 +121,7 @@ class WebhookSender:
     def __init__(self, secret: str, timeout_s: float = 10.0) -> None:
         self._secret = secret
         self.timeout_s = timeout_s
+        self.http = HttpClient()
 
     def request(self, message: Message, now: int | None = None) -> tuple[bytes, dict[str, str]]:
         body = json.dumps(message.payload, ensure_ascii=False, separators=(",", ":")).encode()
@@ -106,9 +135,14 @@ class WebhookSender:
         }
         return body, headers
 
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
     async def send(self, message: Message) -> None:
         body, headers = self.request(message)
-        await _post("webhook", message.address, self.timeout_s, content=body, headers=headers)
+        await _post(
+            self.http, "webhook", message.address, self.timeout_s, content=body, headers=headers
+        )
 
 
 class SmsGatewaySender:
@@ -118,8 +152,12 @@ class SmsGatewaySender:
         self.url = url
         self._token = token
         self.timeout_s = timeout_s
+        self.http = HttpClient()
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
 
     async def send(self, message: Message) -> None:
         headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
         body = {"to": message.address, "text": message.text, "reference": message.delivery_id}
-        await _post("sms gateway", self.url, self.timeout_s, json=body, headers=headers)
+        await _post(self.http, "sms gateway", self.url, self.timeout_s, json=body, headers=headers)

@@ -1,10 +1,14 @@
-"""Subscribers: decode the event, hand it to the use case with the consumer's unit of work."""
+"""Subscribers: decode a polled batch's events, hand them to the use case with the consumer's
+unit of work (one for the whole batch)."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from services.notify.domain.model import Incoming
-from services.notify.usecases.events import RecordEvents
-from shared.batch import Handler
+from services.notify.usecases.events import Arrival, CatalogArrival, RecordEvents
+from shared.batch import Incoming as Polled
+from shared.batch import event_scope
 from shared.events import (
     PAYLOADS,
     REPORT_TOPICS,
@@ -45,23 +49,30 @@ def sealed_contact(topic: str, event: CloudEvent) -> str | None:
     return event.payload(ReportCreatedV1).contact_sealed
 
 
+def arrival(one: Polled) -> Arrival | CatalogArrival:
+    """One polled event, decoded (in its log and trace scope)."""
+    scope = partial(event_scope, one.topic, one.event, one.headers)
+    with scope():
+        if one.topic == Topic.JURISDICTION_CATALOG:
+            return CatalogArrival(one.event.payload(CatalogV1), one.event.id, scope)
+        ev, sealed = incoming(one.topic, one.event), sealed_contact(one.topic, one.event)
+        return Arrival(ev, sealed, scope)
+
+
 class EventHandlers:
     def __init__(self, events: RecordEvents) -> None:
         self.events = events
 
-    def for_topic(self, topic: str) -> Handler:
-        async def handle(event: CloudEvent, uow: UnitOfWork) -> None:
-            ev, sealed = incoming(topic, event), sealed_contact(topic, event)
-            await self.events.report_event(ev, uow, contact_sealed=sealed)
+    def topics(self) -> dict[str, str]:
+        """Every topic notify consumes (each `report.*` and the catalogue), and what it does
+        with it."""
+        docs = {
+            str(topic): f"Records who hears about `{topic}` and the report's status change."
+            for topic in REPORT_TOPICS
+        }
+        catalog = "Keeps the newest catalogue: agencies' public contacts and category names."
+        return docs | {str(Topic.JURISDICTION_CATALOG): catalog}
 
-        handle.__doc__ = f"Records who hears about `{topic}` and the report's status change."
-        return handle
-
-    def subscriptions(self) -> dict[str, Handler]:
-        """The handler of every topic notify consumes: each `report.*` and the catalogue."""
-        handlers = {str(topic): self.for_topic(topic) for topic in REPORT_TOPICS}
-        return handlers | {Topic.JURISDICTION_CATALOG: self.on_catalog}
-
-    async def on_catalog(self, event: CloudEvent, uow: UnitOfWork) -> None:
-        """Keeps the newest catalogue: agencies' public contacts and category names."""
-        await self.events.catalog(event.payload(CatalogV1), event.id, uow)
+    async def on_batch(self, batch: list[Polled], uow: UnitOfWork) -> None:
+        """Applies the new events of a polled batch, in the broker's order, at once."""
+        await self.events.apply([arrival(one) for one in batch], uow)

@@ -22,6 +22,10 @@ class NotifySettings(ServiceSettings):
 
     jwt_secret: str = Field(default=DEV_JWT_SECRET, description="Verifies routing's JWTs")
     ioc_agency_id: str = Field(default="ioc", description="Assignments to it are IOC triage")
+    web_allowed_origins: str = Field(
+        default="http://127.0.0.1:8001",
+        description="CORS allow-list: origins of the pages that open the status stream",
+    )
     public_base_url: str = Field(
         default="http://127.0.0.1:8003", description="Where residents reach notify (unsubscribe)"
     )
@@ -64,9 +68,34 @@ class NotifySettings(ServiceSettings):
     delivery_max_attempts: int = Field(default=6, ge=1, le=50)
     delivery_backoff_base_s: float = Field(default=30.0, gt=0)
     delivery_backoff_max_s: float = Field(default=3600.0, gt=0)
-    delivery_poll_interval_s: float = Field(default=2.0, gt=0)
+    delivery_poll_interval_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="The worker's safety net: it is woken by new deliveries and sleeps until "
+        "the next retry is due, but looks at least this often",
+    )
     delivery_lease_s: float = Field(default=60.0, gt=0)
-    delivery_batch_size: int = Field(default=20, ge=1, le=500)
+    delivery_batch_size: int = Field(
+        default=100, ge=1, le=500, description="Deliveries claimed (and sent) per round"
+    )
+    delivery_concurrency_email: int = Field(
+        default=8, ge=1, le=256, description="SMTP connections open at once (per process)"
+    )
+    delivery_concurrency_webhook: int = Field(
+        default=16, ge=1, le=256, description="Webhook requests in flight at once (per process)"
+    )
+    delivery_concurrency_sms: int = Field(
+        default=8, ge=1, le=256, description="SMS gateway requests in flight at once"
+    )
+    gauges_interval_s: float = Field(
+        default=30.0, gt=0, description="How often the queue-depth gauges are recounted"
+    )
+    catalog_refresh_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="How long the catalogue held in memory is trusted before it is read again "
+        "(another replica may have stored a newer one)",
+    )
 
     sse_poll_interval_s: float = Field(default=1.0, gt=0)
     sse_keepalive_s: float = Field(default=15.0, gt=0)

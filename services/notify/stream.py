@@ -2,7 +2,8 @@
 
 However many streams are open, the process asks MongoDB once per interval for the stream
 counters of the watched reports, and wakes only the streams whose report moved; those then
-read their new status changes. The data comes from notify's database, so any replica serves
+read their new status changes. With no stream open it asks nothing (and sleeps until one
+opens). The data comes from notify's database, so any replica serves
 any stream.
 """
 
@@ -29,12 +30,14 @@ class StatusHub:
         self.interval_s = interval_s
         self._watchers: dict[str, set[asyncio.Event]] = defaultdict(set)
         self._seen: dict[str, int] = {}
+        self._watched = asyncio.Event()  # set while a stream is open
 
     def watch(self, report_id: str) -> asyncio.Event:
         """An event set whenever the report may have new changes (set at first: catch up)."""
         event = asyncio.Event()
         event.set()
         self._watchers[report_id].add(event)
+        self._watched.set()
         return event
 
     def unwatch(self, report_id: str, event: asyncio.Event) -> None:
@@ -58,6 +61,10 @@ class StatusHub:
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            if not self._watchers:
+                self._watched.clear()
+                await wait_any(self._watched, stop)
+                continue
             try:
                 await self.poll_once()
             except Exception as exc:

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
+from services.routing import web as console
 from services.routing.api import router
 from services.routing.api.deps import RoutingApi, UploadLimits
 from services.routing.api.schemas import Presenter
@@ -73,13 +74,15 @@ def startup_loop(admin: JurisdictionAdmin) -> Loop:
     return seed_jurisdiction
 
 
-def deadline_loop(deadlines: Deadlines, interval: float) -> Loop:
+def deadline_loop(deadlines: Deadlines, jurisdictions: Jurisdictions, interval: float) -> Loop:
     async def check_deadlines(stop: asyncio.Event) -> None:
-        """Every `interval`: escalate breached deadlines once, refresh the business gauges."""
+        """Every `interval`: take another replica's jurisdiction change, escalate breached
+        deadlines once, refresh the business gauges (two small reads when nothing changed)."""
+        await wait_any(jurisdictions.seeded, stop)  # the start's own seeding is held first
         while not stop.is_set():
             try:
+                await jurisdictions.refresh()
                 await deadlines.check()
-                await deadlines.refresh_gauges()
             except Exception as exc:
                 log.warning("deadline check failed: %r", exc)
             await wait_any(stop, timeout=interval)
@@ -150,10 +153,14 @@ def build_app(settings: RoutingSettings) -> FastAPI:
     runtime = Runtime(settings, INDEXES)
     wired = use_cases(runtime, settings)
 
-    runtime.consumer.subscribe_many(handlers(wired.reports))
+    runtime.consumer.subscribe_batch(*handlers(wired.reports))
     runtime.documents_publishing(*PRODUCED)
     runtime.add_loop(startup_loop(wired.api.admin))
-    runtime.add_loop(deadline_loop(wired.api.deadlines, settings.deadline_check_interval_s))
+    runtime.add_loop(
+        deadline_loop(
+            wired.api.deadlines, wired.api.admin.jurisdictions, settings.deadline_check_interval_s
+        )
+    )
     runtime.add_loop(photo_sweep_loop(wired.photo_store, settings))
 
     app = create_app(
@@ -163,8 +170,16 @@ def build_app(settings: RoutingSettings) -> FastAPI:
         "workflow, deadlines, staff login. Reporters' identities are never stored here.",
         errors=ERRORS,
         body_limits=upload_limits(settings),
+        csp=console.csp(settings.console_intake_url, settings.map_tile_url),
     )
     app.include_router(router)
+    app.include_router(
+        console.router(
+            intake_url=settings.console_intake_url,
+            tile_url=settings.map_tile_url,
+            tile_attribution=settings.map_tile_attribution,
+        )
+    )
     app.state.routing = wired.api
     return app
 

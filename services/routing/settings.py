@@ -38,6 +38,15 @@ class RoutingSettings(ServiceSettings):
         "is an orphan and the sweep loop deletes it",
     )
     photo_sweep_interval_s: float = Field(default=300.0, gt=0)
+    # The operations console (services/routing/web)
+    console_intake_url: str = Field(
+        default="http://127.0.0.1:8001",
+        description="intake's base URL for the console's public report view (`/` under one host)",
+    )
+    map_tile_url: str = Field(
+        default="", description="Leaflet tile template; empty: area boundaries only"
+    )
+    map_tile_attribution: str = ""
     public_base_url: str = Field(
         default="http://127.0.0.1:8002", description="Base of the photo URLs put in events"
     )

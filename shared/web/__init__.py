@@ -1,5 +1,5 @@
-"""What every service's pages share: the vendored browser libraries at `/vendor/...`, the page
-security headers and the CORS allow-list for the endpoints the pages call across origins.
+"""What every service's pages share: the vendored browser libraries at `/vendor/...`, the pages'
+Content-Security-Policy and the CORS allow-list for the endpoints the pages call across origins.
 
 Files are served from an allow-list built once from the folder (no path from the request ever
 reaches the file system), so `..` or an unknown name is a plain 404.
@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, FastAPI, HTTPException
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
+
+from shared.edge import content_security_policy
 
 VENDOR = Path(__file__).resolve().parent / "vendor"
 
@@ -87,30 +89,24 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
+def page_csp(connect: Iterable[str] = (), images: Iterable[str] = ()) -> str:
+    """The Content-Security-Policy of a service's pages (`shared.edge`'s policy): API calls to
+    this origin and the origins of `connect` (other services), images from this origin,
+    data/blob (photo previews) and the origins of `images` (tile server, another service's
+    photos). Give it to `create_app(..., csp=page_csp(...))`: the security-headers middleware
+    puts that one policy on every response (a second CSP header would only narrow it)."""
+    return content_security_policy(
+        connect=sorted({o for o in map(origin_of, connect) if o}),
+        images=sorted({o for o in map(origin_of, images) if o}),
+    )
+
+
 def page_headers(connect: Iterable[str] = (), images: Iterable[str] = ()) -> Mapping[str, str]:
-    """Security headers of an HTML page: scripts and styles from this origin only, API calls
-    to this origin and `connect` (other services' origins), images from this origin, data/blob
-    (photo previews) and `images` (the tile server). No framing, no referrer (the tracking token
-    lives in the URL fragment, which browsers never send, but a page URL still should not leak)."""
-    connect_src = " ".join(["'self'", *sorted({o for o in map(origin_of, connect) if o})])
-    img_src = " ".join(
-        ["'self'", "data:", "blob:", *sorted({o for o in map(origin_of, images) if o})]
-    )
-    csp = (
-        "default-src 'self'; "
-        "script-src 'self'; "
-        "style-src 'self'; "
-        f"img-src {img_src}; "
-        f"connect-src {connect_src}; "
-        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-    )
-    return {
-        "Content-Security-Policy": csp,
-        "Referrer-Policy": "no-referrer",
-        "X-Content-Type-Options": "nosniff",
-        "X-Frame-Options": "DENY",
-        "Cache-Control": "no-cache",
-    }
+    """Headers of an HTML page besides the security ones that `create_app`'s middleware adds to
+    every response (CSP included: use `page_csp` for the origins a page calls). The arguments
+    are kept for the callers' clarity; the policy itself is the middleware's."""
+    del connect, images
+    return {"Cache-Control": "no-cache"}
 
 
 def allow_origins(app: FastAPI, origins: Iterable[str]) -> None:

@@ -2,66 +2,86 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from services.analytics.domain.facts import DirtyMark, Fact, Recorded
+from services.analytics.domain.facts import Fact
 from services.analytics.domain.figures import Breakdown, CellCount, Group, Totals
+from services.analytics.domain.history import History, Projected
+from services.analytics.domain.rollups import Counts, RollupBasis, RollupKey
 from services.analytics.domain.stats import Filters, Interval
 from shared.events import CatalogV1
 
 
-class FakeEventLog:
-    """`stores.EventLog`: events by id (a repeated id is ignored), one mark per report.
-
-    `arriving` events are recorded just after the next `events_of` read (a race with the
-    projector)."""
+class FakeFacts:
+    """`stores.FactStore`: each report's fact and events; `reads` counts the batch reads."""
 
     def __init__(self) -> None:
-        self.events: dict[str, tuple[str, Recorded]] = {}
-        self.dirty: dict[str, str] = {}
-        self.arriving: list[tuple[str, Recorded]] = []
+        self.docs: dict[str, History] = {}
+        self.reads = 0
 
-    async def record(
-        self, report_id: str, event: Recorded, session: AsyncClientSession | None = None
+    async def histories(
+        self, report_ids: Sequence[str], session: AsyncClientSession | None = None
+    ) -> dict[str, History]:
+        self.reads += 1
+        return {r: self.docs[r] for r in report_ids if r in self.docs}
+
+    async def save(
+        self, projected: Sequence[Projected], session: AsyncClientSession | None = None
     ) -> None:
-        self.events.setdefault(event.id, (report_id, event))
-        self.dirty[report_id] = event.id
+        for p in projected:
+            self.docs[p.fact.report_id] = History(p.fact, p.events)
 
-    async def events_of(
-        self, report_id: str, session: AsyncClientSession | None = None
-    ) -> list[Recorded]:
-        seen = [e for r, e in self.events.values() if r == report_id]
-        while self.arriving:
-            await self.record(*self.arriving.pop(0))
-        return seen
+    def fact(self, report_id: str) -> Fact | None:
+        history = self.docs.get(report_id)
+        return history.fact if history else None
 
-    async def dirty_batch(
-        self, limit: int, session: AsyncClientSession | None = None
-    ) -> list[DirtyMark]:
-        return [DirtyMark(r, t) for r, t in list(self.dirty.items())[:limit]]
+    async def any(self) -> bool:
+        return bool(self.docs)
 
-    async def pending_count(self, session: AsyncClientSession | None = None) -> int:
-        return len(self.dirty)
-
-    async def clear_dirty(self, mark: DirtyMark, session: AsyncClientSession | None = None) -> None:
-        if self.dirty.get(mark.report_id) == mark.token:
-            del self.dirty[mark.report_id]
+    async def every_fact(self) -> AsyncIterator[Fact]:
+        for history in self.docs.values():
+            if history.fact is not None:
+                yield history.fact
 
 
-class FakeFactStore:
-    """`stores.FactStore`: a fact is not replaced by one computed from fewer events."""
+class FakeRollups:
+    """`stores.RollupStore`: lines summed in memory."""
 
-    def __init__(self) -> None:
-        self.facts: dict[str, Fact] = {}
+    def __init__(self, basis: RollupBasis | None = None) -> None:
+        self.lines: dict[RollupKey, Counts] = {}
+        self.stored_basis = basis
+        self.writes = 0
 
-    async def save(self, fact: Fact, session: AsyncClientSession | None = None) -> None:
-        current = self.facts.get(fact.report_id)
-        if current is None or current.n_events <= fact.n_events:
-            self.facts[fact.report_id] = fact
+    async def apply(
+        self,
+        lines: Sequence[tuple[RollupKey, Counts]],
+        session: AsyncClientSession | None = None,
+    ) -> None:
+        self.writes += 1
+        for key, counts in lines:
+            line = self.lines.setdefault(key, {})
+            for name, value in counts.items():
+                line[name] = line.get(name, 0) + value
+
+    async def basis(self) -> RollupBasis | None:
+        return self.stored_basis
+
+    async def replace_all(
+        self, lines: Sequence[tuple[RollupKey, Counts]], basis: RollupBasis
+    ) -> None:
+        self.lines = {}
+        await self.apply(lines)
+        self.stored_basis = basis
+
+    def nonzero(self) -> dict[RollupKey, Counts]:
+        """The lines with their non-zero counters (what a rebuild would store)."""
+        out = {k: {n: v for n, v in c.items() if v} for k, c in self.lines.items()}
+        return {k: c for k, c in out.items() if c}
 
 
 class FakeCatalog:
@@ -94,16 +114,22 @@ class FakeAggregations:
     resolved: dict[str, int] = field(default_factory=dict)
     cells: list[CellCount] = field(default_factory=list)
     calls: list[tuple[str, Any]] = field(default_factory=list)
+    percentiles: list[tuple[float, ...]] = field(default_factory=list)
 
     async def summary(self, filters: Filters, now: datetime) -> tuple[Totals, Breakdown]:
         self.calls.append(("summary", now))
         return self.totals, self.breakdown
 
-    async def by_agency(self, filters: Filters, now: datetime) -> list[Group]:
+    async def by_agency(
+        self, filters: Filters, now: datetime, percentiles: Sequence[float] = (50, 90)
+    ) -> list[Group]:
         self.calls.append(("by_agency", now))
+        self.percentiles.append(tuple(percentiles))
         return list(self.agencies)
 
-    async def by_category(self, filters: Filters, now: datetime) -> list[Group]:
+    async def by_category(
+        self, filters: Filters, now: datetime, percentiles: Sequence[float] = (50,)
+    ) -> list[Group]:
         self.calls.append(("by_category", now))
         return list(self.categories)
 

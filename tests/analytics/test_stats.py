@@ -17,7 +17,7 @@ from services.analytics.domain.stats import (
     scoreboard_row,
     sort_rows,
 )
-from services.analytics.stores.facts import match
+from services.analytics.stores.windowed import match
 from tests.analytics.fakes import group
 
 

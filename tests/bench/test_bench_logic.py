@@ -127,3 +127,105 @@ def test_percentiles_are_nearest_rank() -> None:
     assert report.pct(values, 0.99) == 99.0
     assert report.pct(values, 0.5) == 50.0
     assert report.pct([], 0.5) is None
+
+
+def test_a_window_is_split_by_service_from_the_per_database_counts() -> None:
+    from bench.dbprobe import by_service, top_by_db
+
+    top = {
+        "note": "all times in microseconds",
+        "fr_intake.reports": {"total": {"count": 7, "time": 1}, "getmore": {"count": 1}},
+        "fr_intake.outbox": {"total": {"count": 3, "time": 1}},
+        "fr_routing.assignments": {"total": {"count": 5, "time": 1}},
+    }
+    assert top_by_db(top) == {"fr_intake": 10, "fr_routing": 5}
+    assert top_by_db(top, "getmore") == {"fr_intake": 1, "fr_routing": 0}
+    dbs = {"intake": "fr_intake", "routing": "fr_routing"}
+    a = OpsSample(0.0, 100, {}, 0, by_db={"fr_intake": 10, "fr_routing": 5}, own_by_db={})
+    b = OpsSample(
+        2.0, 160, {}, 4, by_db={"fr_intake": 40, "fr_routing": 15}, own_by_db={"fr_intake": 4}
+    )
+    # intake: 30 counted, 4 of them the bench's own, 1/s idle over 2 s; routing: 10
+    split = by_service(a, b, dbs, idle={"intake": 1.0}, total=50.0)
+    assert split == {"intake": 24.0, "routing": 10.0, "other": 16.0}
+    assert by_service(OpsSample(0.0, 0, {}, 0), OpsSample(1.0, 0, {}, 0), dbs) == {}
+
+
+def test_the_bench_counts_its_own_commands_per_database_like_the_servers_top() -> None:
+    from bench.dbprobe import namespace_of
+
+    assert namespace_of("find", {"find": "reports", "filter": {}}) == "reports"
+    assert namespace_of("getMore", {"getMore": 123, "collection": "facts"}) == "facts"
+    assert namespace_of("serverStatus", {"serverStatus": 1}) is None
+    assert namespace_of("commitTransaction", {"commitTransaction": 1}) is None
+
+
+def test_a_resent_email_is_told_apart_from_a_second_delivery() -> None:
+    assert invariants.delivery_token("<177.12.345.abcdef0123456789@host>") == "abcdef0123456789"
+    assert invariants.delivery_token("<177.12.345@host>") is None
+    sent = {"a@x": 1, "b@x": 2}
+    # a@x got its one delivery twice (resent after a kill); b@x got both of its deliveries
+    ok = invariants.check(
+        [A, B],
+        mail_per_address={"a@x": 2, "b@x": 2},
+        distinct_mail_per_address={"a@x": 1, "b@x": 2},
+        sent_email_per_address=sent,
+        **_healthy(),  # type: ignore[arg-type]
+    )
+    assert _failed(ok) == []
+    assert ok[-1].detail == "1 resent"
+    # b@x lost one of its two deliveries
+    lost = invariants.check(
+        [A, B],
+        mail_per_address={"a@x": 1, "b@x": 2},
+        distinct_mail_per_address={"a@x": 1, "b@x": 1},
+        sent_email_per_address=sent,
+        **_healthy(),  # type: ignore[arg-type]
+    )
+    assert _failed(lost) == [
+        "each email delivery notify sent arrived, once per delivery (mail sink)"
+    ]
+
+
+def test_an_event_announced_twice_or_never_fails() -> None:
+    data = _healthy()
+    data["announced"] = {"report.assigned": {A: 1, B: 2}, "report.created": {A: 1}}
+    failed = _failed(invariants.check([A, B], **data))  # type: ignore[arg-type]
+    assert failed == [
+        "exactly one report.assigned event per report (its producer's outbox)",
+        "exactly one report.created event per report (its producer's outbox)",
+    ]
+
+
+def test_a_kill_with_nothing_in_flight_or_no_restart_fails_the_fault_run() -> None:
+    from bench.faults import Kill, _in_flight, fault_verdicts
+
+    done = {"routed": 40, "assigned": 30, "notified": 20, "projected": 35}
+    assert [_in_flight(s, 50, done) for s in ("routing", "intake", "notify", "analytics")] == [
+        10,
+        20,
+        30,
+        15,
+    ]
+    kills = [Kill("routing", 1, 1.0, 50, done, 10, 5.0), Kill("notify", 2, 9.0, 50, done, 0)]
+    verdicts = fault_verdicts(kills, ["routing", "notify", "intake"])
+    assert [v.ok for v in verdicts] == [False, False]
+    assert "not killed: intake" in verdicts[0].detail
+    assert "nothing in flight: notify" in verdicts[0].detail
+    assert verdicts[1].detail == "not back: notify"
+
+
+def test_dropped_indexes_are_built_again_with_their_names_and_options() -> None:
+    from bench.seed import index_models
+
+    specs = [
+        {"v": 2, "key": {"sent_at": 1}, "name": "sent_ttl", "expireAfterSeconds": 604800},
+        {"v": 2, "key": {"location": "2dsphere"}, "name": "location_2dsphere"},
+        {"v": 2, "key": {"a": 1, "b": -1}, "name": "ab", "unique": True},
+    ]
+    docs = [m.document for m in index_models(specs)]
+    assert docs == [
+        {"key": {"sent_at": 1}, "name": "sent_ttl", "expireAfterSeconds": 604800},
+        {"key": {"location": "2dsphere"}, "name": "location_2dsphere"},
+        {"key": {"a": 1, "b": -1}, "name": "ab", "unique": True},
+    ]

@@ -4,14 +4,14 @@ run with `FakeTransactions` and no I/O."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from prometheus_client import CollectorRegistry
 
-from services.intake.domain.filters import FeedFilter, RequestFilter
+from services.intake.domain.filters import FeedFilter, FeedSlice, RequestFilter
 from services.intake.domain.idempotency import IdempotencyRecord
 from services.intake.domain.ratelimit import TokenBuckets
 from services.intake.domain.report import Report, TimelineEntry
@@ -58,9 +58,15 @@ class FakeReports:
     def __init__(self, *reports: Report) -> None:
         self.by_id: dict[str, Report] = {r.id: r for r in reports}
         self.saves = 0
+        self.writes = 0  # write round trips (save: one each, save_many: one per call)
+        self.reads = 0  # get_many round trips
 
     async def get(self, report_id: str, session: Any = None) -> Report | None:
         return self.by_id.get(report_id)
+
+    async def get_many(self, report_ids: Iterable[str], session: Any = None) -> dict[str, Report]:
+        self.reads += 1
+        return {i: self.by_id[i] for i in set(report_ids) if i in self.by_id}
 
     async def insert(self, report: Report, session: Any = None) -> None:
         assert report.id not in self.by_id
@@ -68,7 +74,17 @@ class FakeReports:
 
     async def save(self, before: Report, after: Report, session: Any = None) -> None:
         self.saves += 1
+        self.writes += 1
         self.by_id[after.id] = after
+
+    async def save_many(
+        self, changes: Sequence[tuple[Report, Report]], session: Any = None
+    ) -> None:
+        if changes:
+            self.writes += 1
+        for _, after in changes:
+            self.saves += 1
+            self.by_id[after.id] = after
 
     async def nearby(
         self, lat: float, lon: float, radius_m: float, category: str | None, limit: int
@@ -84,22 +100,17 @@ class FakeReports:
 
     async def feed(
         self, where: FeedFilter, limit: int, after: tuple[datetime, str] | None
-    ) -> list[Report]:
+    ) -> FeedSlice:
         found = [
             r
             for r in self._newest_first()
-            if (where.status is None or r.status == where.status)
-            and (where.category is None or r.category == where.category)
-            and (after is None or (r.created_at, r.id) < after)
+            if where.admits(r) and (after is None or (r.created_at, r.id) < after)
         ]
-        return found[:limit]
+        return FeedSlice(found[:limit])
 
     async def page(self, where: RequestFilter, skip: int, limit: int) -> list[Report]:
         found = [
-            r
-            for r in self._newest_first()
-            if (not where.ids or r.id in where.ids)
-            and (where.open is None or (r.status in OPEN_STATUSES) == where.open)
+            r for r in self._newest_first() if (r.id in where.ids if where.ids else where.admits(r))
         ]
         return found[skip : skip + limit]
 
@@ -126,6 +137,9 @@ class FakeReports:
             for r in self.by_id.values()
             if r.status == Status.RESOLVED and r.resolved_at and r.resolved_at <= before
         ][:limit]
+
+    async def catch_up(self) -> int:
+        return 0
 
     def _newest_first(self) -> list[Report]:
         return sorted(self.by_id.values(), key=lambda r: (r.created_at, r.id), reverse=True)
@@ -158,8 +172,25 @@ class FakeSupports:
 
 
 class FakeCatalog:
+    """The stored copy (`catalog`) and the one in memory (`held`, read again after 60 s of
+    `monotonic`), like `shared.catalog_copy.CatalogCopy`."""
+
     def __init__(self, catalog: CatalogV1 | None = None) -> None:
         self.catalog = catalog
+        self.loads = 0
+        self.held: CatalogV1 | None = None
+        self.read_at = -1e9
+        self.monotonic = 0.0
+
+    async def current(self) -> CatalogV1 | None:
+        if self.held is None or self.monotonic - self.read_at >= 60:
+            self.remember(await self.load())
+            self.read_at = self.monotonic
+        return self.held
+
+    def remember(self, catalog: CatalogV1 | None) -> None:
+        if catalog is not None and (self.held is None or catalog.version > self.held.version):
+            self.held = catalog
 
     async def save(self, catalog: CatalogV1, session: Any) -> bool:
         if self.catalog and self.catalog.version >= catalog.version:
@@ -168,6 +199,7 @@ class FakeCatalog:
         return True
 
     async def load(self, session: Any = None) -> CatalogV1 | None:
+        self.loads += 1
         return self.catalog
 
 

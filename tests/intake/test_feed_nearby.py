@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 
 from tests.intake.conftest import Running, report_body
+from tests.support import eventually
 
 
 def far_point() -> dict[str, float]:
@@ -96,3 +97,70 @@ async def test_creating_too_fast_gives_429_with_retry_after(running: Running) ->
     assert codes == [201] * burst + [429]
     assert int(last.headers["Retry-After"]) >= 1
     assert last.json()["error"]["code"] == "rate_limited"
+
+
+async def test_feed_times_without_a_zone_are_utc(running: Running) -> None:
+    p = far_point()
+    bbox = f"{p['lon'] - 0.01},{p['lat'] - 0.01},{p['lon'] + 0.01},{p['lat'] + 0.01}"
+    async with running.client() as client:
+        rid = (await client.post("/api/v1/reports", json=report_body(**p))).json()["id"]
+        since = (await client.get(f"/api/v1/reports/{rid}")).json()["created_at"][:19]
+        r = await client.get(f"/api/v1/reports?bbox={bbox}&created_from={since}")
+    assert r.status_code == 200, r.text
+    assert [x["id"] for x in r.json()["items"]] == [rid]
+
+
+async def test_nearby_widens_until_it_finds_reports_far_out_in_its_radius(
+    running: Running,
+) -> None:
+    p = far_point()
+    far = {"lat": p["lat"] + 0.03, "lon": p["lon"]}  # ~3.3 km north
+    async with running.client() as client:
+        rid = (await client.post("/api/v1/reports", json=report_body(**far))).json()["id"]
+        near = await client.get("/api/v1/reports/nearby", params={**p, "radius_m": 3000})
+        wide = await client.get("/api/v1/reports/nearby", params={**p, "radius_m": 4000})
+    assert near.json()["items"] == []
+    assert [x["id"] for x in wide.json()["items"]] == [rid]
+    assert 3200 < wide.json()["items"][0]["distance_m"] < 3500
+
+
+async def test_a_resolved_report_is_no_longer_nearby_nor_a_possible_duplicate(
+    running: Running,
+) -> None:
+    from tests.intake.test_lifecycle import resolved
+
+    p = far_point()
+    async with running.client() as client:
+        rid = (await client.post("/api/v1/reports", json=report_body(**p))).json()["id"]
+        await running.publish(resolved(rid))
+
+        async def gone() -> bool:
+            r = await client.get("/api/v1/reports/nearby", params=p)
+            return not r.json()["items"]
+
+        await eventually(gone, what="resolved report out of nearby")
+        again = (await client.post("/api/v1/reports", json=report_body(**p))).json()
+    assert again["possible_duplicates"] == []
+    assert "open_cells" not in await running.report_doc(rid)
+
+
+async def test_a_report_stored_by_an_earlier_version_is_caught_up_and_found(
+    running: Running,
+) -> None:
+    p = far_point()
+    async with running.client() as client:
+        rid = (await client.post("/api/v1/reports", json=report_body(**p))).json()["id"]
+        # as an earlier version stored it: no lookup fields, a GeoJSON point instead
+        await running.db.reports.update_one(
+            {"_id": rid},
+            {
+                "$unset": {"open_cells": "", "upkeep_at": ""},
+                "$set": {"location": {"type": "Point", "coordinates": [p["lon"], p["lat"]]}},
+            },
+        )
+        before = (await client.get("/api/v1/reports/nearby", params=p)).json()["items"]
+        assert await running.intake.upkeep.catch_up() >= 1
+        after = (await client.get("/api/v1/reports/nearby", params=p)).json()["items"]
+    assert before == []
+    assert [x["id"] for x in after] == [rid]
+    assert (await running.report_doc(rid))["upkeep_at"] is not None

@@ -157,3 +157,25 @@ async def test_autoclose_closes_an_old_resolved_report(running: Running) -> None
     assert view["status"] == "closed"
     assert closing is not None
     assert closing["event"]["data"]["reason"] == "auto"
+
+
+async def test_a_reports_own_events_are_numbered_by_the_report_without_a_counter_document(
+    running: Running,
+) -> None:
+    async with running.client() as client:
+        rid, token = await new_report(client)
+        await running.publish(resolved(rid))
+        await view_when(client, rid, status="resolved")
+        auth = {"X-Tracking-Token": token}
+        await client.post(f"/api/v1/reports/{rid}/rating", json={"rating": 5}, headers=auth)
+        await client.post(f"/api/v1/reports/{rid}/reopen", json={"reason": "no"}, headers=auth)
+    outbox = running.db.outbox.find({"subject": rid}).sort("ts", 1)
+    numbered = [(d["type"], d["event"]["sequence"]) async for d in outbox]
+    assert numbered == [
+        ("report.created", 1),
+        ("report.rated", 2),
+        ("report.closed", 3),
+        ("report.reopened", 4),
+    ]
+    assert await running.db.sequences.find_one({"_id": rid}) is None
+    assert (await running.report_doc(rid))["sequence"] == 4

@@ -136,6 +136,7 @@ def catalog(agencies: list[AgencyRefV1], version: int = 1) -> CloudEvent:
 class Publisher:
     def __init__(self, bootstrap: str, prefix: str) -> None:
         self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+        self.bootstrap = bootstrap
         self.prefix = prefix
 
     async def __call__(self, ev: CloudEvent) -> None:

@@ -21,6 +21,7 @@ from services.notify.stores import (
     PreferenceStore,
     ReportStore,
 )
+from services.notify.usecases.catalogue import CatalogueCache
 from services.notify.usecases.events import NewsConfig, RecordEvents
 from shared.catalog_copy import CatalogCopy
 from shared.crypto import PiiBox
@@ -30,6 +31,7 @@ from shared.outbox import Outbox
 from shared.settings import DEV_PII_KEY
 from shared.uow import MongoTransactions, UnitOfWork
 from tests.conftest import Infra
+from tests.notify.fakes import polled
 from tests.notify.harness import assigned, catalog, created, resolved
 from tests.support import unique
 
@@ -45,7 +47,7 @@ class Harness:
             ReportStore(self.db),
             DeliveryStore(self.db),
             PreferenceStore(self.db),
-            CatalogCopy(self.db),
+            CatalogueCache(CatalogCopy(self.db)),
             PiiBox(DEV_PII_KEY),
             UnsubscribeTokens("u"),
             NewsConfig("ioc", "http://intake/{report_id}", disabled),
@@ -57,17 +59,15 @@ class Harness:
     def wake(self) -> None:
         self.woken += 1
 
-    async def handle(self, event: CloudEvent) -> None:
+    async def handle(self, *events: CloudEvent) -> None:
+        """The events in one unit of work, as the consumer applies a polled batch."""
+
         async def work(uow: UnitOfWork) -> None:
-            await self.handlers.for_topic(event.type)(event, uow)
+            await self.handlers.on_batch([polled(e) for e in events], uow)
 
         await self.transactions.run(work)
 
-    async def catalog(self, event: CloudEvent) -> None:
-        async def work(uow: UnitOfWork) -> None:
-            await self.handlers.on_catalog(event, uow)
-
-        await self.transactions.run(work)
+    catalog = handle
 
     async def deliveries(self, **filters: Any) -> list[dict[str, Any]]:
         return [d async for d in self.db[DELIVERIES].find(filters)]
@@ -171,3 +171,34 @@ async def test_catalogue_does_not_reach_back_beyond_the_backfill_window(
     await harness.catalog(catalog([PARKS], version=1))
     entries = await harness.deliveries(report_id=report, recipient_kind="agency")
     assert [d["channel"] for d in entries] == ["log"]
+
+
+async def test_a_batch_of_one_reports_events_in_one_transaction(harness: Harness) -> None:
+    report = unique("r-")
+    first = created(report, {"phone": "+84901112233"})
+    await harness.handle(first, assigned(report, "roads"), first.model_copy(update={"sequence": 2}))
+    entries = await harness.deliveries(report_id=report)
+    assert sorted((d["event_type"], d["recipient_kind"], d["channel"]) for d in entries) == [
+        ("report.assigned", "agency", "log"),
+        ("report.assigned", "resident", "log"),
+        ("report.assigned", "resident", "sms"),
+        ("report.created", "resident", "log"),
+        ("report.created", "resident", "sms"),
+    ]
+    view = await harness.db.reports.find_one({"_id": report})
+    assert view is not None
+    assert (view["status"], view["stream_n"]) == ("assigned", 2)
+    changes = harness.db.status_changes.find({"report_id": report}).sort("n")
+    assert [c["status"] async for c in changes] == ["received", "assigned"]
+
+
+async def test_a_batch_meeting_deliveries_already_stored_records_only_the_new_ones(
+    harness: Harness,
+) -> None:
+    report = unique("r-")
+    await harness.handle(created(report, {"phone": "+84901112233"}))
+    # A redelivery that bypassed the inbox, with news of its own after it: no duplicate key.
+    again = created(report, {"phone": "+84901112233"}, seq=2)
+    await harness.handle(again, resolved(report, "roads", seq=2))
+    entries = await harness.deliveries(report_id=report, channel="sms")
+    assert sorted(d["event_type"] for d in entries) == ["report.created", "report.resolved"]

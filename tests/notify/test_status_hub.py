@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from services.notify.stream import StatusHub
+from tests.support import eventually
 
 
 class FakeStore:
@@ -52,3 +55,27 @@ async def test_unwatched_reports_are_not_polled() -> None:
     hub.unwatch("r1", hub.watch("r1"))
     await hub.poll_once()
     assert store.queries == []
+
+
+async def test_the_hub_asks_nothing_while_no_stream_is_open() -> None:
+    store = FakeStore()
+    hub = StatusHub(store, interval_s=0.01)
+    stop = asyncio.Event()
+    task = asyncio.create_task(hub.run(stop))
+    try:
+        await asyncio.sleep(0.1)
+        assert store.queries == []
+        watcher = hub.watch("r1")
+        await eventually(lambda: _asked(store), timeout=5, what="asked once a stream opened")
+        hub.unwatch("r1", watcher)
+        await asyncio.sleep(0.05)
+        asked = len(store.queries)
+        await asyncio.sleep(0.1)
+        assert len(store.queries) == asked
+    finally:
+        stop.set()
+        await task
+
+
+async def _asked(store: FakeStore) -> bool:
+    return bool(store.queries)

@@ -12,12 +12,13 @@ from prometheus_client import CollectorRegistry
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.notify.channels import WebhookSender
-from services.notify.domain.delivery import RetryPolicy, UnsubscribeTokens
+from services.notify.domain.delivery import RetryPolicy, UnsubscribeTokens, sent
 from services.notify.domain.model import Channel
 from services.notify.metrics import NotifyMetrics
 from services.notify.rendering import Renderer
 from services.notify.settings import NotifySettings
-from services.notify.stores import DELIVERIES, INDEXES, DeliveryStore, PreferenceStore
+from services.notify.stores import DELIVERIES, INDEXES, DeliveryQueue, PreferenceStore
+from services.notify.stores.deliveries import FINAL
 from services.notify.usecases.delivery import DeliveryWorker, WorkerConfig
 from shared.crypto import PiiBox
 from shared.events import utcnow
@@ -48,7 +49,7 @@ def http() -> Iterator[HttpReceiver]:
 
 def worker(db: AsyncDatabase[Any], registry: CollectorRegistry | None = None) -> DeliveryWorker:
     return DeliveryWorker(
-        DeliveryStore(db),
+        DeliveryQueue(db),
         PreferenceStore(db),
         {Channel.WEBHOOK: WebhookSender("secret", timeout_s=5)},
         Renderer(),
@@ -64,7 +65,7 @@ def worker(db: AsyncDatabase[Any], registry: CollectorRegistry | None = None) ->
 def delivery(url: str, **fields: Any) -> dict[str, Any]:
     did = unique("d")
     now = utcnow()
-    return {
+    doc = {
         "_id": did,
         "event_id": unique("e"),
         "event_type": "report.assigned",
@@ -89,6 +90,11 @@ def delivery(url: str, **fields: Any) -> dict[str, Any]:
         "sent_at": None,
         **fields,
     }
+    if "claimable_at" not in fields:  # as the store writes it: when it may be taken next
+        due = [doc["next_attempt_at"], doc["lease_until"] or doc["next_attempt_at"]]
+        queued = doc["status"] in ("pending", "failed")
+        doc["claimable_at"] = max(due) if queued else FINAL
+    return doc
 
 
 async def stored(db: AsyncDatabase[dict[str, Any]], did: str) -> dict[str, Any]:
@@ -198,3 +204,80 @@ async def test_queue_depth_gauge_counts_pending_and_failed_deliveries(
         stop.set()
         await task
     assert registry.get_sample_value("notifications_retry_queue_depth") == 1
+
+
+LEASE, AHEAD = timedelta(seconds=60), timedelta(seconds=30)
+
+
+async def test_claim_says_when_the_next_delivery_within_the_look_ahead_falls_due(
+    db: AsyncDatabase[Any], http: HttpReceiver
+) -> None:
+    now = utcnow()
+    soon, much_later = now + timedelta(seconds=10), now + timedelta(minutes=5)
+    await db[DELIVERIES].insert_many(
+        [
+            delivery(http.url("/x")),
+            delivery(http.url("/x"), status="failed", attempts=1, next_attempt_at=soon),
+            delivery(http.url("/x"), status="failed", attempts=1, next_attempt_at=much_later),
+            delivery(http.url("/x"), status="sent", attempts=1),
+        ]
+    )
+    claimed = await DeliveryQueue(db).claim(now, LEASE, 10, AHEAD)
+    assert len(claimed.deliveries) == 1
+    assert claimed.next_due is not None
+    assert abs((claimed.next_due - soon).total_seconds()) < 0.01
+    again = await DeliveryQueue(db).claim(now, LEASE, 10, AHEAD)  # the first one is leased now
+    assert again.deliveries == []
+
+
+async def test_a_claim_full_of_due_deliveries_says_look_again_at_once(
+    db: AsyncDatabase[Any], http: HttpReceiver
+) -> None:
+    await db[DELIVERIES].insert_many([delivery(http.url("/x")) for _ in range(3)])
+    now = utcnow()
+    claimed = await DeliveryQueue(db).claim(now, LEASE, 2, AHEAD)
+    assert (len(claimed.deliveries), claimed.next_due) == (2, now)
+
+
+async def test_outcomes_are_recorded_only_under_the_lease_that_is_still_held(
+    db: AsyncDatabase[Any], http: HttpReceiver
+) -> None:
+    await db[DELIVERIES].insert_many([delivery(http.url("/x")) for _ in range(3)])
+    queue, now = DeliveryQueue(db), utcnow()
+    claimed = await queue.claim(now, LEASE, 10, AHEAD)
+    first, second, third = claimed.deliveries
+    await db[DELIVERIES].update_one({"_id": third.id}, {"$set": {"owner": "someone-else"}})
+    await queue.finish(
+        claimed.token,
+        [
+            (first, sent(1, now)),
+            (second, POLICY.failed(1, "webhook answered HTTP 500", now)),
+            (third, sent(1, now)),
+        ],
+    )
+    a, b, c = [await stored(db, d.id) for d in (first, second, third)]
+    assert (a["status"], a["claimable_at"]) == ("sent", FINAL)
+    assert (b["status"], b["attempts"]) == ("failed", 1)
+    assert b["claimable_at"] == b["next_attempt_at"] > now
+    assert c["status"] == "pending"  # leased by another round since: not ours to record
+
+
+async def test_deliveries_stored_before_claimable_times_are_adopted_and_sent(
+    db: AsyncDatabase[Any], http: HttpReceiver
+) -> None:
+    path = f"/{unique()}"
+    legacy = [
+        delivery(http.url(path)),
+        delivery(http.url(path), status="failed", next_attempt_at=utcnow() + timedelta(hours=1)),
+        delivery(http.url(path), status="sent", attempts=1),
+    ]
+    for doc in legacy:
+        del doc["claimable_at"]
+    await db[DELIVERIES].insert_many(legacy)
+    assert await DeliveryQueue(db).adopt_legacy() == 3
+    due, later, done = [await stored(db, d["_id"]) for d in legacy]
+    assert due["claimable_at"] <= utcnow() < later["claimable_at"]
+    assert done["claimable_at"] == FINAL
+    assert await worker(db).work_once() == 1
+    assert len(http.at(path)) == 1
+    assert await DeliveryQueue(db).adopt_legacy() == 0

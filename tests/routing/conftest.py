@@ -98,7 +98,8 @@ class Routing:
             sequence=kw.get("sequence", 1),
             data=data.model_dump(mode="json"),
         )
-        await self.send(event, key=kw.get("key"))
+        if kw.get("send", True):
+            await self.send(event, key=kw.get("key"))
         return event
 
     async def send(self, event: CloudEvent, key: str | None = None) -> None:
@@ -148,19 +149,25 @@ async def _collect(consumer: AIOKafkaConsumer, events: Events) -> None:
             events.seen.append(CloudEvent.model_validate(json.loads(msg.value)))
 
 
-@pytest.fixture(scope="module")
-async def routing(infra: Infra) -> AsyncIterator[Routing]:
+@contextlib.asynccontextmanager
+async def running(infra: Infra, **overrides: Any) -> AsyncIterator[Routing]:
+    """A routing app on fresh topics and a fresh database, seeded, with a reader of what it
+    publishes; `overrides` are settings (tests run the deadline check themselves)."""
     prefix = f"t{uuid.uuid4().hex[:10]}."
     await ensure_topics(infra.kafka, all_topics(prefix), partitions=3)
+    options: dict[str, Any] = {
+        "outbox_poll_interval_s": 0.2,
+        "consumer_retry_backoff_s": 0.05,
+        "deadline_check_interval_s": 3600,
+        **overrides,
+    }
     settings = RoutingSettings(
         environment="test",
         kafka_bootstrap_servers=infra.kafka,
         kafka_topic_prefix=prefix,
         mongodb_uri=infra.mongodb_uri,
         mongodb_db=unique("routing_"),
-        outbox_poll_interval_s=0.2,
-        consumer_retry_backoff_s=0.05,
-        deadline_check_interval_s=3600,  # tests run the check themselves
+        **options,
     )
     produced = [prefix + t for t in (*(t for t in Topic if t != Topic.REPORT_CREATED),)]
     consumer = AIOKafkaConsumer(
@@ -189,3 +196,9 @@ async def routing(infra: Infra) -> AsyncIterator[Routing]:
     finally:
         reader.cancel()
         await consumer.stop()
+
+
+@pytest.fixture(scope="module")
+async def routing(infra: Infra) -> AsyncIterator[Routing]:
+    async with running(infra) as routing:
+        yield routing

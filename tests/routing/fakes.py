@@ -14,9 +14,10 @@ from PIL import Image
 from prometheus_client import CollectorRegistry
 
 from services.routing.domain.accounts import Account
-from services.routing.domain.assignment import Assignment, QueueFilter
+from services.routing.domain.assignment import Assignment
 from services.routing.domain.errors import ChangedMeanwhile
-from services.routing.domain.jurisdiction import AreaHit, Jurisdiction
+from services.routing.domain.jurisdiction import Jurisdiction
+from services.routing.domain.queue import DueTime, QueueFilter
 from services.routing.metrics import RoutingMetrics
 from services.routing.settings import DEMO_JURISDICTION
 from services.routing.usecases.accounts import Accounts
@@ -33,31 +34,25 @@ from shared.uow import FakeTransactions, Session
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 PHU_HOI = (107.599, 16.459)  # (lon, lat) inside the demo Phú Hội ward
-PHU_HOI_AREAS = [
-    AreaHit("phu-hoi", "ward"),
-    AreaHit("thuan-hoa", "district"),
-    AreaHit("hue-province", "province"),
-]
 
 
 class FakeJurisdictionStore:
     def __init__(self) -> None:
         self.document: Jurisdiction | None = None
-        self.hits: dict[tuple[float, float], list[AreaHit]] = {PHU_HOI: PHU_HOI_AREAS}
         self.refuse: Exception | None = None  # raised by `save`, as the 2dsphere index would
+        self.reads = 0
 
     async def current(self, session: Session = None) -> Jurisdiction | None:
-        return self.document
+        self.reads += 1
+        return copy.deepcopy(self.document)
+
+    async def version(self, session: Session = None) -> int | None:
+        return self.document.version if self.document else None
 
     async def save(self, j: Jurisdiction, session: Session = None) -> None:
         if self.refuse is not None:
             raise self.refuse
-        self.document = j
-
-    async def areas_containing(
-        self, lon: float, lat: float, session: Session = None
-    ) -> list[AreaHit]:
-        return list(self.hits.get((lon, lat), []))
+        self.document = copy.deepcopy(j)
 
 
 class FakeAssignmentStore:
@@ -65,6 +60,7 @@ class FakeAssignmentStore:
 
     def __init__(self) -> None:
         self.rows: dict[str, tuple[Assignment, int]] = {}
+        self.calls: list[str] = []  # the batch methods called, in order
 
     def stored(self, assignment_id: str) -> Assignment:
         return copy.deepcopy(self.rows[assignment_id][0])
@@ -78,18 +74,53 @@ class FakeAssignmentStore:
     async def by_report(
         self, report_id: str, session: Session = None
     ) -> tuple[Assignment, int] | None:
-        ids = [i for i, (a, _) in self.rows.items() if a.report_id == report_id]
-        return await self.get(ids[0]) if ids else None
+        return (await self.by_reports([report_id])).get(report_id)
 
-    async def insert(self, a: Assignment, session: Session = None) -> None:
-        if await self.by_report(a.report_id) is not None:
-            raise ChangedMeanwhile(a.id)
-        self.rows[a.id] = (copy.deepcopy(a), 1)
+    async def by_reports(
+        self, report_ids: Sequence[str], session: Session = None
+    ) -> dict[str, tuple[Assignment, int]]:
+        self.calls.append("by_reports")
+        return {
+            a.report_id: (copy.deepcopy(a), rev)
+            for a, rev in self.rows.values()
+            if a.report_id in report_ids
+        }
+
+    async def insert(self, new: Sequence[Assignment], session: Session = None) -> None:
+        if not new:
+            return
+        self.calls.append("insert")
+        known = {a.report_id for a, _ in self.rows.values()}
+        if any(a.report_id in known for a in new):
+            raise ChangedMeanwhile(new[0].id)
+        for a in new:
+            self.rows[a.id] = (copy.deepcopy(a), 1)
+
+    async def insert_absent(self, new: Sequence[Assignment], session: Session = None) -> set[str]:
+        if not new:
+            return set()
+        self.calls.append("insert_absent")
+        known = {a.report_id for a, _ in self.rows.values()}
+        inserted: set[str] = set()
+        for a in new:
+            if a.report_id not in known | inserted:
+                self.rows[a.id] = (copy.deepcopy(a), 1)
+                inserted.add(a.report_id)
+        return inserted
 
     async def save(self, a: Assignment, rev: int, session: Session = None) -> None:
-        if a.id not in self.rows or self.rows[a.id][1] != rev:
-            raise ChangedMeanwhile(a.id)
-        self.rows[a.id] = (copy.deepcopy(a), rev + 1)
+        await self.save_many([(a, rev)])
+
+    async def save_many(
+        self, changed: Sequence[tuple[Assignment, int]], session: Session = None
+    ) -> None:
+        if not changed:
+            return
+        self.calls.append("save_many")
+        if any(a.id not in self.rows or self.rows[a.id][1] != rev for a, rev in changed):
+            raise ChangedMeanwhile(changed[0][0].id)
+        for a, rev in changed:
+            self.rows[a.id] = (copy.deepcopy(a), rev + 1)
 
     async def duplicates_of(
         self, report_id: str, session: Session = None
@@ -103,32 +134,16 @@ class FakeAssignmentStore:
     async def query(
         self, f: QueueFilter, now: datetime, session: Session = None
     ) -> list[Assignment]:
-        def matches(a: Assignment) -> bool:
-            return (
-                (f.agency_id is None or a.agency_id == f.agency_id)
-                and (not f.statuses or a.status in f.statuses)
-                and (not f.category or a.category == f.category)
-                and (not f.report_id or a.report_id == f.report_id)
-                and (f.overdue is None or a.overdue(now) == f.overdue)
-            )
-
-        found = sorted((a for a, _ in self.rows.values() if matches(a)), key=lambda a: a.due_at)
+        rows = (a for a, _ in self.rows.values() if f.matches(a, now))
+        found = sorted(rows, key=lambda a: a.due_at)
         return copy.deepcopy(found[: f.limit])
 
-    async def overdue_ids(self, now: datetime, session: Session = None) -> list[str]:
-        return [i for i, (a, _) in self.rows.items() if a.breached(now)]
-
-    async def open_counts(
-        self, now: datetime, session: Session = None
-    ) -> tuple[dict[str, int], dict[str, int]]:
-        opened: dict[str, int] = {}
-        overdue: dict[str, int] = {}
-        for a, _ in self.rows.values():
-            if a.is_open():
-                opened[a.agency_id] = opened.get(a.agency_id, 0) + 1
-            if a.overdue(now):
-                overdue[a.agency_id] = overdue.get(a.agency_id, 0) + 1
-        return opened, overdue
+    async def open_due_times(self, session: Session = None) -> list[DueTime]:
+        return [
+            DueTime(a.id, a.agency_id, a.due_at, a.escalated_due)
+            for a, _ in self.rows.values()
+            if a.is_open()
+        ]
 
 
 class FakeAccountStore:
@@ -210,6 +225,24 @@ def png() -> bytes:
     return out.getvalue()
 
 
+def created(
+    report_id: str,
+    category: str = "sidewalk-encroachment",
+    point: tuple[float, float] = PHU_HOI,
+    at: datetime = T0,
+) -> ReportCreatedV1:
+    """What intake's `report.created` says (the sealed contact is a placeholder)."""
+    location = GeoPoint(lon=point[0], lat=point[1])
+    return ReportCreatedV1(
+        report_id=report_id,
+        category=category,
+        location=location,
+        description="test",
+        created_at=at,
+        contact_sealed="sealed",
+    )
+
+
 def staff(agency_id: str) -> Principal:
     return Principal(sub=agency_id, scopes=["staff"], agency_id=agency_id)
 
@@ -275,14 +308,7 @@ class Routing:
         sequence: int = 1,
     ) -> Assignment:
         """Delivers `report.created` for the report; returns its stored assignment."""
-        report = ReportCreatedV1(
-            report_id=report_id,
-            category=category,
-            location=GeoPoint(lon=point[0], lat=point[1]),
-            description="test",
-            created_at=self.clock(),
-            contact_sealed="sealed",
-        )
+        report = created(report_id, category, point, self.clock())
         await self.tx.run(lambda uow: self.reports.created(report, sequence, uow))
         found = await self.assignments.by_report(report_id)
         assert found is not None

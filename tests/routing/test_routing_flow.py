@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 from typing import Any
@@ -91,7 +92,7 @@ async def test_business_metrics_count_assignments_by_value(routing: Routing) -> 
     fallbacks = routing.metric("routing_assignments_total", reason="fallback")
     event = await routing.publish_created("sidewalk-encroachment", HANOI)
     await routing.assignment(event.subject)
-    await routing.api.deadlines.refresh_gauges()
+    await routing.api.deadlines.check()
     open_ioc = await routing.db["assignments"].count_documents(
         {"agency_id": "ioc", "status": {"$in": ["assigned", "accepted", "in_progress"]}}
     )
@@ -181,3 +182,53 @@ async def test_reopen_of_unknown_report_is_logged_counted_and_announces_nothing(
     assert await routing.outbox(Topic.REPORT_ASSIGNED, report_id) == []
     assert routing.events.of(Topic.REPORT_ASSIGNED, report_id) == []
     assert await routing.db["assignments"].count_documents({"report_id": report_id}) == 0
+
+
+async def test_a_report_created_and_reannounced_at_once_is_assigned_once(
+    routing: Routing,
+) -> None:
+    first = await routing.publish_created("garbage", PHU_HOI, sequence=1, send=False)
+    again = await routing.publish_created(
+        "garbage", PHU_HOI, report_id=first.subject, sequence=2, send=False
+    )
+    await asyncio.gather(routing.send(first), routing.send(again))  # most likely one batch
+    events = await routing.events.wait(Topic.REPORT_ASSIGNED, first.subject, count=2)
+    assert ([e.sequence for e in events], len({e.data["assignment_id"] for e in events})) == (
+        [1, 2],
+        1,
+    )
+    doc = await routing.db["assignments"].find_one({"report_id": first.subject})
+    assert doc is not None
+    assert (doc["intake_seq"], [h["action"] for h in doc["history"]]) == (2, ["route"])
+
+
+async def test_a_reports_events_are_numbered_by_its_assignment(routing: Routing) -> None:
+    event = await routing.publish_created("pothole", PHU_HOI)
+    a = await routing.assignment(event.subject)
+    auth = {"Authorization": f"Bearer {await routing.token('transport-dept')}"}
+    await routing.client.post(f"/api/v1/assignments/{a['id']}/accept", headers=auth)
+    [accepted] = await routing.events.wait(Topic.REPORT_ACCEPTED, event.subject)
+    assert accepted.sequence == 2
+    assert await routing.db["sequences"].count_documents({"_id": event.subject}) == 0
+
+
+async def test_a_poison_event_is_dead_lettered_alone_and_its_batch_applied(
+    routing: Routing,
+) -> None:
+    before = routing.metric("events_dead_lettered_total", topic=Topic.REPORT_CREATED)
+    good = await routing.publish_created("garbage", PHU_HOI, send=False)
+    bad = CloudEvent(
+        source="/fieldreports/intake",
+        type=Topic.REPORT_CREATED,
+        subject=unique("poison-"),
+        sequence=1,
+        data={"report_id": "no location, no category"},
+    )
+    await asyncio.gather(routing.send(bad, key=good.subject), routing.send(good))
+    await routing.assignment(good.subject)
+
+    async def dead_lettered() -> bool:
+        return routing.metric("events_dead_lettered_total", topic=Topic.REPORT_CREATED) > before
+
+    await eventually(dead_lettered, what="poison event dead-lettered")
+    assert await routing.db["assignments"].count_documents({"report_id": bad.subject}) == 0

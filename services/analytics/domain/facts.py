@@ -117,14 +117,6 @@ class Fact:
     n_events: int
 
 
-@dataclass(frozen=True)
-class DirtyMark:
-    """A report waiting for re-projection; `token` is the id of the last event recorded for it."""
-
-    report_id: str
-    token: str
-
-
 def _dt(value: Any) -> datetime | None:
     if value is None:
         return None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 # ------------------------------------------------------------------ aggregates (from the store)
 
@@ -36,6 +38,41 @@ class Breakdown:
     by_agency: dict[str, int] = field(default_factory=dict)
 
 
+class Ranked(Protocol):
+    """Resolve times by rank (0 = the shortest), at least at the ranks a percentile reads."""
+
+    @property
+    def count(self) -> int: ...
+
+    def at(self, rank: int) -> float: ...
+
+
+@dataclass(frozen=True)
+class SortedTimes:
+    """Every resolve time of a group, sorted."""
+
+    values: tuple[float, ...] = ()
+
+    @property
+    def count(self) -> int:
+        return len(self.values)
+
+    def at(self, rank: int) -> float:
+        return self.values[rank]
+
+
+@dataclass(frozen=True)
+class TimesAtRanks:
+    """`count` resolve times of which only the ones at the ranks a percentile needs are known
+    (read from the one histogram bucket each rank falls in)."""
+
+    count: int
+    values: Mapping[int, float]
+
+    def at(self, rank: int) -> float:
+        return self.values[rank]
+
+
 @dataclass(frozen=True)
 class Group:
     """The facts of one agency or one category, counted."""
@@ -50,9 +87,13 @@ class Group:
     mean_rating: float | None = None
     fallback_name: str | None = None
     durations: tuple[float | None, ...] = ()
+    ranked: Ranked | None = None  # instead of `durations`, when the store read them by rank
 
     def resolve_times(self) -> list[float]:
         return [float(d) for d in self.durations if d is not None]
+
+    def times(self) -> Ranked:
+        return self.ranked or SortedTimes(tuple(sorted(self.resolve_times())))
 
 
 @dataclass(frozen=True)

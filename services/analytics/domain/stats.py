@@ -27,8 +27,10 @@ from services.analytics.domain.figures import (
     Grid,
     GridCell,
     Group,
+    Ranked,
     ScoreRow,
     SeriesPoint,
+    SortedTimes,
     Summary,
     Totals,
 )
@@ -49,6 +51,22 @@ class Filters:
     def __post_init__(self) -> None:
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise InvalidDateRange("`from` is after `to`")
+
+    @property
+    def windowed(self) -> bool:
+        """A date range is given (else: every report ever, read from the rollups)."""
+        return self.date_from is not None or self.date_to is not None
+
+    def admits(self, category: str | None, agency_id: str | None, area_id: str | None) -> bool:
+        """Whether a report of this category, agency and area passes the non-date filters."""
+        return all(
+            not allowed or value in allowed
+            for value, allowed in (
+                (category, self.categories),
+                (agency_id, self.agencies),
+                (area_id, self.areas),
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -85,14 +103,20 @@ SCOREBOARD_COLUMNS: tuple[str, ...] = get_args(SortColumn)
 # ------------------------------------------------------------------ rules
 
 
-def percentile(values: Sequence[float], p: float) -> float | None:
+def percentile_ranks(count: int, p: float) -> tuple[int, int]:
+    """The two ranks (0-based, in sorted order) the p-th percentile of `count` values reads."""
+    rank = (p / 100) * (count - 1)
+    return math.floor(rank), math.ceil(rank)
+
+
+def percentile(values: Sequence[float] | Ranked, p: float) -> float | None:
     """p-th percentile (0-100) by linear interpolation between closest ranks; None if empty."""
-    if not values:
+    ranked = SortedTimes(tuple(sorted(values))) if isinstance(values, Sequence) else values
+    if not ranked.count:
         return None
-    ordered = sorted(values)
-    rank = (p / 100) * (len(ordered) - 1)
-    low, high = math.floor(rank), math.ceil(rank)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+    rank = (p / 100) * (ranked.count - 1)
+    low, high = percentile_ranks(ranked.count, p)
+    return ranked.at(low) + (ranked.at(high) - ranked.at(low)) * (rank - low)
 
 
 def ratio(part: int, whole: int) -> float | None:
@@ -136,7 +160,7 @@ def summary(totals: Totals, breakdown: Breakdown, agency_names: dict[str, str]) 
 
 def scoreboard_row(group: Group, name: str) -> ScoreRow:
     """One agency's row: counts, on-time %, median and p90 of its resolve times."""
-    durations = group.resolve_times()
+    durations = group.times()
     return ScoreRow(
         agency_id=group.key,
         agency_name=name,
@@ -160,7 +184,7 @@ def category_row(group: Group, name: str) -> CategoryRow:
         open=group.backlog,
         overdue_now=group.overdue,
         resolved_on_time_pct=pct(group.on_time, group.deadline_known),
-        median_time_to_resolve_s=rounded(percentile(group.resolve_times(), 50)),
+        median_time_to_resolve_s=rounded(percentile(group.times(), 50)),
         mean_rating=rounded(group.mean_rating, 2),
     )
 

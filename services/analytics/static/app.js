@@ -206,20 +206,20 @@
   }
 
   function csvLinks() {
-    $("scoreboard-csv").href = "/api/v1/stats/scoreboard.csv?" + query({ sort: state.sort, order: state.order });
-    $("categories-csv").href = "/api/v1/stats/categories.csv?" + query();
-    $("grid-csv").href = "/api/v1/stats/grid.csv?" + query();
+    $("scoreboard-csv").href = "api/v1/stats/scoreboard.csv?" + query({ sort: state.sort, order: state.order });
+    $("categories-csv").href = "api/v1/stats/categories.csv?" + query();
+    $("grid-csv").href = "api/v1/stats/grid.csv?" + query();
   }
 
   function refresh() {
     translate();
     csvLinks();
     return Promise.all([
-      get("/api/v1/stats/summary"),
-      get("/api/v1/stats/timeseries", { interval: $("f-interval").value }),
-      get("/api/v1/stats/scoreboard", { sort: state.sort, order: state.order }),
-      get("/api/v1/stats/categories"),
-      get("/api/v1/stats/grid")
+      get("api/v1/stats/summary"),
+      get("api/v1/stats/timeseries", { interval: $("f-interval").value }),
+      get("api/v1/stats/scoreboard", { sort: state.sort, order: state.order }),
+      get("api/v1/stats/categories"),
+      get("api/v1/stats/grid")
     ]).then(function (r) {
       headline(r[0]); trend(r[1].items); scoreboard(r[2]); categories(r[3]); heat(r[4]);
       $("updated").textContent = new Date().toLocaleTimeString(state.lang === "vi" ? "vi-VN" : "en-GB");

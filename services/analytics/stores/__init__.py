@@ -1,11 +1,13 @@
 """MongoDB adapters of analytics (all in its own database):
 
-- `events` (`stores/events.py`): every event received, `_id` = event id (so a duplicate is a
-  no-op), keyed by report; `dirty`: reports whose fact must be recomputed, `token` = id of the
-  last event recorded.
-- `facts` (`stores/facts.py`): one document per report (`domain/facts.py`), written only by the
-  projector and never replaced by a fact computed from fewer events (`n_events` guard); the
-  statistics are aggregations over it.
+- `facts` (`stores/facts.py`): one document per report: its fact (`domain/facts.py`), every
+  event received for it (the sealed contact and free text dropped), and two query fields
+  (`overdue_from`, `resolve_bucket`). Written by the consumer, in the same unit of work as the
+  events' processed-event records and the rollups.
+- `rollups` (`stores/rollups.py`): running totals of the facts (`domain/rollups.py`), read by
+  every statistic without a date window; `meta` records the rules and grid cell they were
+  built with.
+- `stores/windowed.py`, `stores/queries.py`: the statistics' reads.
 - `catalog`: routing's whole catalogue, newest version wins (`shared/catalog_copy.py`).
 """
 
@@ -15,9 +17,10 @@ from collections.abc import Sequence
 
 from pymongo import IndexModel
 
-from services.analytics.stores.events import EVENTS, EVENTS_INDEXES, EventLog
-from services.analytics.stores.facts import FACTS, FACTS_INDEXES, FactQueries, FactStore
+from services.analytics.stores.facts import FACTS, FACTS_INDEXES, FactStore
+from services.analytics.stores.queries import FactQueries
+from services.analytics.stores.rollups import ROLLUPS, ROLLUPS_INDEXES, RollupGate, RollupStore
 
-INDEXES: dict[str, Sequence[IndexModel]] = {EVENTS: EVENTS_INDEXES, FACTS: FACTS_INDEXES}
+INDEXES: dict[str, Sequence[IndexModel]] = {FACTS: FACTS_INDEXES, ROLLUPS: ROLLUPS_INDEXES}
 
-__all__ = ["INDEXES", "EventLog", "FactQueries", "FactStore"]
+__all__ = ["INDEXES", "FactQueries", "FactStore", "RollupGate", "RollupStore"]

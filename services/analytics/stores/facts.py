@@ -1,229 +1,132 @@
-"""The facts collection: one document per report, and the aggregations every statistic reads."""
+"""The facts collection: one document per report, with its fact and every event it was computed
+from (so one read of a batch's reports gives what their new facts need)."""
 
 from __future__ import annotations
 
-import contextlib
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import asdict, fields
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import ASCENDING, IndexModel
+from pymongo import ASCENDING, IndexModel, InsertOne, ReplaceOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
-from services.analytics.domain.facts import DONE_STATUSES, UNDER_DEADLINE, Fact
-from services.analytics.domain.figures import Breakdown, CellCount, Group, Totals
-from services.analytics.domain.stats import Filters, Interval
-from shared.events import OPEN_STATUSES
+from services.analytics.domain.facts import UNDER_DEADLINE, Fact, Recorded
+from services.analytics.domain.history import History, Projected
+from services.analytics.domain.rollups import Where, resolve_bucket
+from services.analytics.domain.tallies import GroupBy
 from shared.mongo import Document
 
 FACTS = "facts"
+# Few indexes: each one costs every write of a fact (about 0.3 ms a document here).
 FACTS_INDEXES = [
     IndexModel([("created_day", ASCENDING)], name="by_created_day"),
-    IndexModel([("agency_id", ASCENDING), ("status", ASCENDING)], name="by_agency_status"),
-    IndexModel([("category", ASCENDING)], name="by_category"),
-    IndexModel([("area_id", ASCENDING)], name="by_area"),
+    IndexModel([("overdue_from", ASCENDING)], name="by_overdue_from"),
+    IndexModel(
+        [("agency_id", ASCENDING), ("resolve_bucket", ASCENDING)], name="by_agency_resolve_bucket"
+    ),
+    IndexModel(
+        [("category", ASCENDING), ("resolve_bucket", ASCENDING)],
+        name="by_category_resolve_bucket",
+    ),
 ]
+_UNDER_DEADLINE = {str(s) for s in UNDER_DEADLINE}
+_WHERE = {"category": 1, "agency_id": 1, "area_id": 1}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-_DONE = sorted(str(s) for s in DONE_STATUSES)
-_OPEN = sorted(str(s) for s in OPEN_STATUSES)
-_ACTIVE = sorted(str(s) for s in UNDER_DEADLINE)
+
+def _event_doc(e: Recorded) -> Document:
+    return {
+        "id": e.id,
+        "topic": e.topic,
+        "source": e.source,
+        "sequence": e.sequence,
+        "time": e.time,
+        "data": e.data,
+    }
+
+
+def _event(d: Document) -> Recorded:
+    return Recorded(d["id"], d["topic"], d["source"], d["sequence"], d["time"], d["data"])
+
+
+def fact_doc(p: Projected) -> Document:
+    """The document of a report: the fact's fields, its events, and two fields for queries:
+    `overdue_from` (the due time while under an agency's deadline) and `resolve_bucket`."""
+    fact = asdict(p.fact)
+    doc: Document = {"_id": fact.pop("report_id"), **fact}
+    doc["events"] = [_event_doc(e) for e in p.events]
+    if p.fact.status in _UNDER_DEADLINE and p.fact.due_at is not None:
+        doc["overdue_from"] = p.fact.due_at
+    if p.fact.time_to_resolve_s is not None:
+        doc["resolve_bucket"] = resolve_bucket(p.fact.time_to_resolve_s)
+    return doc
+
+
+def fact_from(doc: Document) -> Fact | None:
+    """The stored fact (None if the document has none)."""
+    if "status" not in doc:
+        return None
+    values: dict[str, Any] = {
+        f.name: doc.get(f.name, 0 if f.type == "int" else None)
+        for f in fields(Fact)
+        if f.name != "report_id"
+    }
+    return Fact(report_id=doc["_id"], **values)
+
+
+def _where(d: Document) -> Where:
+    return d.get("category"), d.get("agency_id"), d.get("area_id")
 
 
 class FactStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.col = db[FACTS]
 
-    async def save(self, fact: Fact, session: AsyncClientSession | None = None) -> None:
-        """Replaces the fact unless a fact from more events is already there."""
-        doc = asdict(fact)
-        doc = {"_id": doc.pop("report_id"), **doc}
-        # DuplicateKeyError: a newer fact (computed from more events) is stored; keep it.
-        with contextlib.suppress(DuplicateKeyError):
-            await self.col.replace_one(
-                {"_id": fact.report_id, "n_events": {"$lte": fact.n_events}},
-                doc,
-                upsert=True,
-                session=session,
-            )
-
-
-def match(filters: Filters, day_field: str = "created_day") -> dict[str, Any]:
-    """The `$match` of `filters`; the date range applies to `day_field`."""
-    query: dict[str, Any] = {}
-    days: dict[str, str] = {}
-    if filters.date_from:
-        days["$gte"] = filters.date_from.isoformat()
-    if filters.date_to:
-        days["$lte"] = filters.date_to.isoformat()
-    if days:
-        query[day_field] = days
-    for name, values in (
-        ("category", filters.categories),
-        ("agency_id", filters.agencies),
-        ("area_id", filters.areas),
-    ):
-        if values:
-            query[name] = values[0] if len(values) == 1 else {"$in": list(values)}
-    return query
-
-
-def _dated(filters: Filters, day_field: str) -> dict[str, Any]:
-    """The filters with the date range on `day_field`, which must be set."""
-    query = match(filters, day_field)
-    query[day_field] = {"$ne": None, **query.get(day_field, {})}
-    return query
-
-
-def _count_if(condition: Any) -> dict[str, Any]:
-    return {"$sum": {"$cond": [condition, 1, 0]}}
-
-
-def _done() -> dict[str, Any]:
-    return {"$in": ["$status", _DONE]}
-
-
-def _overdue(now: datetime) -> dict[str, Any]:
-    return {
-        "$and": [
-            {"$in": ["$status", _ACTIVE]},
-            {"$gt": ["$due_at", None]},
-            {"$lt": ["$due_at", now]},
-        ]
-    }
-
-
-def _deadline_known() -> dict[str, Any]:
-    return {"$and": [_done(), {"$in": ["$on_time", [True, False]]}]}
-
-
-def _counted(now: datetime) -> dict[str, Any]:
-    """The counts a summary and a group share."""
-    return {
-        "resolved": _count_if(_done()),
-        "on_time": _count_if({"$eq": ["$on_time", True]}),
-        "deadline_known": _count_if(_deadline_known()),
-        "overdue": _count_if(_overdue(now)),
-    }
-
-
-def _totals(now: datetime) -> dict[str, Any]:
-    return {
-        "_id": None,
-        "total": {"$sum": 1},
-        "assign_sum": {"$sum": "$time_to_assign_s"},
-        "assign_n": _count_if({"$gt": ["$time_to_assign_s", None]}),
-        "resolve_sum": {"$sum": "$time_to_resolve_s"},
-        "resolve_n": _count_if({"$gt": ["$time_to_resolve_s", None]}),
-        **_counted(now),
-        "open": _count_if({"$in": ["$status", _OPEN]}),
-        "rating_sum": {"$sum": "$rating"},
-        "rating_n": _count_if({"$gt": ["$rating", None]}),
-        "escalations": {"$sum": "$escalations"},
-        "reopened": {"$sum": "$reopen_count"},
-    }
-
-
-def _counts(docs: list[Document]) -> dict[Any, int]:
-    return {d["_id"]: d["n"] for d in docs}
-
-
-class FactQueries:
-    """The aggregations over facts, mapped to the figures of `domain/figures.py`."""
-
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self.col = db[FACTS]
-
-    async def _aggregate(self, pipeline: list[dict[str, Any]]) -> list[Document]:
-        return await (await self.col.aggregate(pipeline)).to_list()
-
-    async def summary(self, filters: Filters, now: datetime) -> tuple[Totals, Breakdown]:
-        facets = {
-            "by_status": [{"$group": {"_id": "$status", "n": {"$sum": 1}}}],
-            "by_category": [{"$group": {"_id": "$category", "n": {"$sum": 1}}}],
-            "by_agency": [
-                {"$match": {"agency_id": {"$ne": None}}},
-                {"$group": {"_id": "$agency_id", "n": {"$sum": 1}}},
-            ],
-            "totals": [{"$group": _totals(now)}],
+    async def histories(
+        self, report_ids: Sequence[str], session: AsyncClientSession | None = None
+    ) -> dict[str, History]:
+        """The stored fact and events of each report (reports never seen are left out)."""
+        cursor = self.col.find({"_id": {"$in": list(report_ids)}}, session=session)
+        return {
+            d["_id"]: History(fact_from(d), tuple(_event(e) for e in d.get("events", ())))
+            async for d in cursor
         }
-        [raw] = await self._aggregate([{"$match": match(filters)}, {"$facet": facets}])
-        t = (raw["totals"] or [{}])[0]
-        totals = Totals(**{f.name: t[f.name] for f in fields(Totals) if f.name in t})
-        breakdown = Breakdown(
-            _counts(raw["by_status"]), _counts(raw["by_category"]), _counts(raw["by_agency"])
-        )
-        return totals, breakdown
 
-    async def by_agency(self, filters: Filters, now: datetime) -> list[Group]:
-        return await self._grouped("$agency_id", filters, now, {"agency_id": {"$ne": None}})
-
-    async def by_category(self, filters: Filters, now: datetime) -> list[Group]:
-        return await self._grouped("$category", filters, now, {"category": {"$ne": None}})
-
-    async def _grouped(
-        self, key: str, filters: Filters, now: datetime, extra: dict[str, Any]
-    ) -> list[Group]:
-        group = {
-            "_id": key,
-            "received": {"$sum": 1},
-            **_counted(now),
-            "backlog": _count_if({"$in": ["$status", _OPEN]}),
-            "mean_rating": {"$avg": "$rating"},
-            "fallback_name": {"$max": "$agency_name"},
-            "durations": {"$push": "$time_to_resolve_s"},
-        }
-        docs = await self._aggregate([{"$match": {**match(filters), **extra}}, {"$group": group}])
-        return [
-            Group(
-                key=d["_id"],
-                received=d["received"],
-                resolved=d["resolved"],
-                on_time=d["on_time"],
-                deadline_known=d["deadline_known"],
-                backlog=d["backlog"],
-                overdue=d["overdue"],
-                mean_rating=d.get("mean_rating"),
-                fallback_name=d.get("fallback_name"),
-                durations=tuple(d.get("durations", [])),
-            )
-            for d in docs
+    async def save(
+        self, projected: Sequence[Projected], session: AsyncClientSession | None = None
+    ) -> None:
+        """Inserts the new reports' documents and replaces the others' (one write of each kind:
+        an insert costs a third of a replacement)."""
+        writes: list[InsertOne[Document] | ReplaceOne[Document]] = [
+            InsertOne(fact_doc(p))
+            if p.first
+            else ReplaceOne({"_id": p.fact.report_id}, fact_doc(p), upsert=True)
+            for p in projected
         ]
+        if writes:
+            await self.col.bulk_write(writes, ordered=False, session=session)
 
-    async def series(
-        self, filters: Filters, interval: Interval
-    ) -> tuple[dict[str, int], dict[str, int]]:
-        """Reports created per bucket and reports resolved per bucket (each by its own day)."""
-        created = await self._aggregate(
-            [
-                {"$match": _dated(filters, "created_day")},
-                {"$group": {"_id": f"$created_{interval}", "n": {"$sum": 1}}},
-            ]
-        )
-        resolved = await self._aggregate(
-            [
-                {"$match": _dated(filters, "resolved_day")},
-                {"$group": {"_id": f"$resolved_{interval}", "n": {"$sum": 1}}},
-            ]
-        )
-        return _counts(created), _counts(resolved)
+    async def overdue(self, now: datetime) -> list[Where]:
+        """Where each report under an agency's deadline and past it is (bounded by those: the
+        lower bound keeps the index scan off the facts without a due time)."""
+        cursor = self.col.find({"overdue_from": {"$gte": _EPOCH, "$lt": now}}, _WHERE)
+        return [_where(d) async for d in cursor]
 
-    async def grid(self, filters: Filters, cell: float, limit: int) -> tuple[list[CellCount], int]:
-        """Counts per cell of `cell` degrees (largest first, at most `limit`) and the cell total."""
-        pipeline = [
-            {"$match": {**match(filters), "lat": {"$ne": None}, "lon": {"$ne": None}}},
-            {
-                "$group": {
-                    "_id": {
-                        "iy": {"$floor": {"$divide": ["$lat", cell]}},
-                        "ix": {"$floor": {"$divide": ["$lon", cell]}},
-                    },
-                    "n": {"$sum": 1},
-                }
-            },
-        ]
-        docs = await self._aggregate(pipeline)
-        docs.sort(key=lambda d: (-d["n"], d["_id"]["iy"], d["_id"]["ix"]))
-        cells = [CellCount(int(d["_id"]["ix"]), int(d["_id"]["iy"]), d["n"]) for d in docs]
-        return cells[:limit], len(cells)
+    async def resolve_times(self, by: GroupBy, key: str, bucket: int) -> list[tuple[Where, float]]:
+        """The resolve times in one histogram bucket of one agency or category."""
+        cursor = self.col.find(
+            {by: key, "resolve_bucket": bucket}, {**_WHERE, "time_to_resolve_s": 1}
+        )
+        return [(_where(d), float(d["time_to_resolve_s"])) async for d in cursor]
+
+    async def any(self) -> bool:
+        return await self.col.find_one({}, {"_id": 1}) is not None
+
+    async def every_fact(self) -> AsyncIterator[Fact]:
+        """Every stored fact (for rebuilding the rollups: a full read, never on a hot path)."""
+        async for d in self.col.find({}, {"events": 0}):
+            fact = fact_from(d)
+            if fact is not None:
+                yield fact

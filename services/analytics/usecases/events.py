@@ -1,54 +1,81 @@
-"""Incoming events: keep every report event for the projector, keep the newest catalogue."""
+"""Incoming events: project a batch of report events into facts and rollups, keep the newest
+catalogue."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from datetime import tzinfo
 
-from services.analytics.domain.facts import Recorded, kept
+from services.analytics.domain.history import project, recorded
+from services.analytics.domain.rollups import Delta
+from services.analytics.usecases.catalog import CatalogMemory
+from services.analytics.usecases.ports import Catalogs, Histories, Rollups
 from shared.events import CatalogV1, CloudEvent
-from shared.uow import Session, UnitOfWork
+from shared.uow import UnitOfWork
 
 
-class EventLogWriter(Protocol):
-    async def record(self, report_id: str, event: Recorded, session: Session = None) -> None: ...
+class ProjectEvents:
+    """Keeps a batch of report lifecycle events (without the fields analytics never needs) and,
+    in the consumer's unit of work, recomputes the fact of each report they are about from all
+    its events and moves the rollups from the old fact to the new one.
 
+    One read (the batch's reports) and three writes (facts, rollups; the consumer adds its
+    processed-event records), whatever the batch's size. An event already stored changes
+    nothing; a conflicting write of another replica makes the whole unit of work run again.
+    """
 
-class CatalogKeeper(Protocol):
-    async def save(self, catalog: CatalogV1, session: Session) -> bool: ...
+    def __init__(
+        self,
+        facts: Histories,
+        rollups: Rollups,
+        tz: tzinfo,
+        cell_deg: float,
+        *,
+        ready: Callable[[], None],
+        changed: Callable[[], None],
+    ) -> None:
+        self.facts = facts
+        self.rollups = rollups
+        self.tz = tz
+        self.cell_deg = cell_deg
+        self.ready = ready
+        self.changed = changed
 
-    async def load(self, session: Session = None) -> CatalogV1 | None: ...
-
-
-class RecordReportEvent:
-    """Keeps a report lifecycle event (without the fields analytics never needs) and marks the
-    report for re-projection, in the consumer's unit of work."""
-
-    def __init__(self, log: EventLogWriter, wake_projector: Callable[[], None]) -> None:
-        self.log = log
-        self.wake_projector = wake_projector
-
-    async def __call__(self, topic: str, event: CloudEvent, uow: UnitOfWork) -> None:
-        recorded = Recorded(
-            event.id, topic, event.source, event.sequence, event.time, kept(event.data)
-        )
-        await self.log.record(event.subject, recorded, uow.session)
-        # Before the commit: a projector pass that runs too early finds no mark and the next
-        # periodic pass (`projector_interval_s`) picks the report up.
-        self.wake_projector()
+    async def __call__(self, events: Sequence[tuple[str, CloudEvent]], uow: UnitOfWork) -> int:
+        """Projects `(topic, event)` pairs; returns how many reports got a new fact."""
+        if not events:
+            return 0
+        self.ready()  # raises while the rollups are being built: the batch waits
+        arriving = [(event.subject, recorded(topic, event)) for topic, event in events]
+        stored = await self.facts.histories(sorted({r for r, _ in arriving}), uow.session)
+        delta = Delta(self.cell_deg)
+        projected = project(stored, arriving, self.tz, delta)
+        if projected:
+            await self.facts.save(projected, uow.session)
+            await self.rollups.apply(delta.lines(), uow.session)
+            uow.after_commit(self.changed)
+        return len(projected)
 
 
 class KeepCatalog:
-    """Keeps routing's newest catalogue (an older or repeated version is ignored)."""
+    """Keeps routing's newest catalogue (an older or repeated version is ignored) and holds it
+    in memory once committed."""
 
-    def __init__(self, catalog: CatalogKeeper) -> None:
+    def __init__(self, catalog: Catalogs, memory: CatalogMemory) -> None:
         self.catalog = catalog
+        self.memory = memory
 
     async def __call__(self, catalog: CatalogV1, uow: UnitOfWork) -> bool:
         """True if `catalog` is now the kept one."""
+        held = self.memory.held()
+        if held is not None and held.version >= catalog.version:
+            return False  # what memory holds is committed: the stored copy is at least as new
         kept = await self.catalog.load(uow.session)
         if kept is not None and kept.version >= catalog.version:
             # Decided here, not by `save`: its duplicate-key fallback, raised inside the
             # consumer's transaction, aborts the transaction and the event is never committed.
             return False
-        return await self.catalog.save(catalog, uow.session)
+        saved = await self.catalog.save(catalog, uow.session)
+        if saved:
+            uow.after_commit(lambda: self.memory.offer(catalog))
+        return saved

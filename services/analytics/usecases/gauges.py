@@ -51,7 +51,9 @@ class BusinessMetrics:
 
 
 class BusinessGauges:
-    """Sets the gauges from the scoreboard and the summary, every `interval_s`."""
+    """Sets the gauges from the scoreboard and the summary (read from the rollups): at most
+    every `interval_s`, and only when a fact changed since (`changed`, after each commit that
+    projected something) or `idle_factor` intervals went by (what is overdue moves with time)."""
 
     def __init__(
         self,
@@ -59,15 +61,22 @@ class BusinessGauges:
         metrics: BusinessMetrics,
         clock: Callable[[], datetime],
         interval_s: float,
+        idle_factor: float = 10.0,
     ) -> None:
         self.statistics = statistics
         self.metrics = metrics
         self.clock = clock
         self.interval_s = interval_s
+        self.idle_s = interval_s * idle_factor
+        self._changed = asyncio.Event()
+
+    def changed(self) -> None:
+        """Some fact changed: the next refresh is due once `interval_s` has passed."""
+        self._changed.set()
 
     async def refresh(self) -> None:
         m = self.metrics
-        rows = await self.statistics.scoreboard(Filters(), "en")
+        rows = await self.statistics.scoreboard(Filters(), "en", percentiles=False)
         summary = await self.statistics.summary(Filters(), "en")
         for gauge in (m.open, m.overdue, m.on_time):
             gauge.clear()
@@ -82,8 +91,12 @@ class BusinessGauges:
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            self._changed.clear()  # before reading: a change during the refresh counts
             try:
                 await self.refresh()
             except Exception as exc:
                 log.warning("business gauges not refreshed: %r", exc)
+                self._changed.set()
             await wait_any(stop, timeout=self.interval_s)
+            if not self._changed.is_set():
+                await wait_any(stop, self._changed, timeout=self.idle_s - self.interval_s)

@@ -4,48 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Protocol
 
 from services.analytics.domain import stats
 from services.analytics.domain.catalog import Names
-from services.analytics.domain.figures import (
-    Breakdown,
-    CategoryRow,
-    CellCount,
-    Grid,
-    Group,
-    ScoreRow,
-    SeriesPoint,
-    Summary,
-    Totals,
-)
+from services.analytics.domain.figures import CategoryRow, Grid, ScoreRow, SeriesPoint, Summary
 from services.analytics.domain.stats import Filters, GridLimits, Interval
-from shared.events import CatalogV1
-from shared.uow import Session
-
-
-class Aggregations(Protocol):
-    async def summary(self, filters: Filters, now: datetime) -> tuple[Totals, Breakdown]: ...
-
-    async def by_agency(self, filters: Filters, now: datetime) -> list[Group]: ...
-
-    async def by_category(self, filters: Filters, now: datetime) -> list[Group]: ...
-
-    async def series(
-        self, filters: Filters, interval: Interval
-    ) -> tuple[dict[str, int], dict[str, int]]: ...
-
-    async def grid(
-        self, filters: Filters, cell: float, limit: int
-    ) -> tuple[list[CellCount], int]: ...
-
-
-class CatalogReader(Protocol):
-    async def load(self, session: Session = None) -> CatalogV1 | None: ...
+from services.analytics.usecases.ports import Aggregations, CatalogReader
 
 
 class Statistics:
-    """Every statistic, from aggregations over facts; names from the kept catalogue.
+    """Every statistic, from the store's aggregations; names from the kept catalogue (held in
+    memory: `CatalogMemory`).
 
     `now` (default: the clock) decides what is overdue; the rebuild passes one instant to
     compare two databases.
@@ -79,9 +48,12 @@ class Statistics:
         sort: str = "resolved_on_time_pct",
         descending: bool = True,
         now: datetime | None = None,
+        percentiles: bool = True,
     ) -> list[ScoreRow]:
-        """One row per agency, sorted by `sort` (rows without a value last), then by id."""
-        groups = await self.facts.by_agency(filters, now or self.clock())
+        """One row per agency, sorted by `sort` (rows without a value last), then by id;
+        without `percentiles` the median and p90 are left empty (read less)."""
+        wanted = (50, 90) if percentiles else ()
+        groups = await self.facts.by_agency(filters, now or self.clock(), wanted)
         names = await self._names()
         rows = [stats.scoreboard_row(g, names.agency(g.key, lang, g.fallback_name)) for g in groups]
         return stats.sort_rows(rows, sort, descending, "agency_id")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
-from shared.events import Status
+from shared.events import OPEN_STATUSES, Status
 
 from .errors import InvalidInput
+from .report import Report
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,9 @@ class BBox:
     min_lat: float
     max_lon: float
     max_lat: float
+
+    def holds(self, lat: float, lon: float) -> bool:
+        return self.min_lat <= lat <= self.max_lat and self.min_lon <= lon <= self.max_lon
 
 
 def parse_bbox(text: str) -> BBox:
@@ -40,6 +44,33 @@ class FeedFilter:
     created_from: datetime | None = None
     created_to: datetime | None = None
 
+    def __post_init__(self) -> None:
+        # a time without a zone is UTC (reports' times are)
+        for name in ("created_from", "created_to"):
+            at = getattr(self, name)
+            if at is not None and at.tzinfo is None:
+                object.__setattr__(self, name, at.replace(tzinfo=UTC))
+
+    def admits(self, report: Report) -> bool:
+        at = report.created_at
+        return (
+            (self.status is None or report.status == self.status)
+            and (self.category is None or report.category == self.category)
+            and (self.agency_id is None or report.agency_id == self.agency_id)
+            and (self.bbox is None or self.bbox.holds(report.lat, report.lon))
+            and (self.created_from is None or at >= self.created_from)
+            and (self.created_to is None or at < self.created_to)
+        )
+
+
+@dataclass(frozen=True)
+class FeedSlice:
+    """Reports of a feed page, newest first; `resume` is where a read that stopped short of a
+    full page would go on (more may follow even though the page is not full)."""
+
+    reports: list[Report]
+    resume: tuple[datetime, str] | None = None
+
 
 @dataclass(frozen=True)
 class RequestFilter:
@@ -51,3 +82,13 @@ class RequestFilter:
     start: datetime | None = None
     end: datetime | None = None
     open: bool | None = None
+
+    def admits(self, report: Report) -> bool:
+        """The criteria besides `ids` (which, when given, are the only one)."""
+        at = report.created_at
+        return (
+            (not self.codes or report.category in self.codes)
+            and (self.start is None or at >= self.start)
+            and (self.end is None or at <= self.end)
+            and (self.open is None or (report.status in OPEN_STATUSES) == self.open)
+        )

@@ -126,6 +126,10 @@ class Report:
     announcement: ReportCreatedV1 | None = None
     # The newest applied sequence per producing source: of a status, of an assignment.
     seq: Mapping[str, int] = field(default_factory=dict)
+    # The sequence of the newest event intake emitted for this report (report.created is 1).
+    # None for a report stored before it was kept here: its next event continues the shared
+    # per-report counter once, and the report keeps its own from then on.
+    sequence: int | None = None
     assign_seq: Mapping[str, int] = field(default_factory=dict)
     timeline: tuple[TimelineEntry, ...] = ()
 
@@ -166,6 +170,14 @@ class Report:
 
     def reannounced(self, at: datetime) -> Report:
         return replace(self, announced_at=at)
+
+    @property
+    def next_sequence(self) -> int | None:
+        """The sequence of this report's next own event (None: ask the shared counter)."""
+        return None if self.sequence is None else self.sequence + 1
+
+    def emitted(self, sequence: int) -> Report:
+        return replace(self, sequence=sequence)
 
 
 @dataclass(frozen=True)
@@ -243,4 +255,5 @@ def new_report(
         photos=photos,
         token_hash=token_hash,
         announcement=announcement,
+        sequence=1,  # report.created
     )

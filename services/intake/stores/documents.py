@@ -1,22 +1,43 @@
 """How a `Report` is stored: its document, and the update that turns one state into the next.
 
-The domain hands over whole `Report` values; this module alone knows the document: `_id`, the
-GeoJSON point the 2dsphere index needs, `$set` of the fields that changed (dotted paths into the
-per-source sequence maps, so two sources never overwrite each other's), `$push` of new timeline
-entries and `$inc` of counters.
+The domain hands over whole `Report` values; this module alone knows the document: `_id`, `$set`
+of the fields that changed (dotted paths into the per-source sequence maps, so two sources never
+overwrite each other's), `$push` of new timeline entries, `$inc` of counters, and two fields
+derived from the rest for the indexes only (never read back into a `Report`):
+
+- `open_cells`, only while the report is open: its grid cell (`domain.cells`), alone and with
+  its category. The nearby and duplicate lookups ask for a few cells' keys, so what they read is
+  bounded by the open reports of those cells, however many reports are stored.
+- `upkeep_at`, the time the housekeeping loop goes by: the last announcement of a `received`
+  report (the reconciler), the resolution of a `resolved` one (auto-close); absent otherwise.
 """
 
 from __future__ import annotations
 
 from dataclasses import fields
+from datetime import datetime
 from typing import Any
 
+from services.intake.domain.cells import cell_of
 from services.intake.domain.report import Photo, Rating, Report, TimelineEntry
-from shared.events import ReportCreatedV1, Status
+from shared.events import OPEN_STATUSES, ReportCreatedV1, Status
 from shared.mongo import Document
 
 # Fields a listing needs: never the token hash, the sealed contact or the timeline.
-LIST_FIELDS = {"token_hash": 0, "created_payload": 0, "timeline": 0, "seq": 0, "assign_seq": 0}
+LIST_FIELDS = {
+    "token_hash": 0,
+    "created_payload": 0,
+    "timeline": 0,
+    "seq": 0,
+    "assign_seq": 0,
+    "sequence": 0,
+    "open_cells": 0,
+    "upkeep_at": 0,
+    "location": 0,  # written by earlier versions
+}
+# What `derived` needs of a stored document (the catch-up reads only these).
+DERIVED_FROM = ("status", "category", "lat", "lon", "announced_at", "resolved_at")
+DERIVED = ("open_cells", "upkeep_at")
 
 _COUNTERS = ("supporters", "reopen_count")
 _MAPS = ("seq", "assign_seq")
@@ -27,8 +48,59 @@ def to_document(report: Report) -> Document:
     doc = {
         _FIELD_NAMES.get(f.name, f.name): _value(getattr(report, f.name)) for f in fields(report)
     }
-    doc["location"] = _point(report)
+    doc.update({k: v for k, v in _derived_of(report).items() if v is not None})
     return doc
+
+
+def cell_key(cell: str, category: str | None = None) -> str:
+    """An `open_cells` key: the cell alone, or with a category (a cell key has no `@`)."""
+    return f"{category}@{cell}" if category else cell
+
+
+def derived(
+    status: str,
+    category: str,
+    lat: float,
+    lon: float,
+    announced_at: datetime | None,
+    resolved_at: datetime | None,
+) -> dict[str, Any]:
+    """The index-only fields of a report in this state (None: the field is absent)."""
+    cells = None
+    if Status(status) in OPEN_STATUSES:
+        here = cell_of(lat, lon).key
+        cells = [cell_key(here), cell_key(here, category)]
+    upkeep = {Status.RECEIVED: announced_at, Status.RESOLVED: resolved_at}.get(Status(status))
+    return {"open_cells": cells, "upkeep_at": upkeep}
+
+
+def derived_of_document(doc: Document) -> dict[str, Any]:
+    return derived(
+        doc["status"],
+        doc["category"],
+        doc["lat"],
+        doc["lon"],
+        doc.get("announced_at") or doc.get("created_at"),
+        doc.get("resolved_at"),
+    )
+
+
+def _derived_of(report: Report) -> dict[str, Any]:
+    return derived(
+        report.status,
+        report.category,
+        report.lat,
+        report.lon,
+        report.announced_at,
+        report.resolved_at,
+    )
+
+
+def derived_update(stored: Document, want: dict[str, Any]) -> dict[str, Any]:
+    """The update that brings a stored document's index-only fields to `want` (may be empty)."""
+    sets = {k: v for k, v in want.items() if v is not None and stored.get(k) != v}
+    unset = {k: "" for k, v in want.items() if v is None and k in stored}
+    return {**({"$set": sets} if sets else {}), **({"$unset": unset} if unset else {})}
 
 
 def update_of(before: Report, after: Report) -> dict[str, Any]:
@@ -45,11 +117,20 @@ def update_of(before: Report, after: Report) -> dict[str, Any]:
             sets.update({f"{f.name}.{k}": v for k, v in new.items() if old.get(k) != v})
         else:
             sets[_FIELD_NAMES.get(f.name, f.name)] = _value(new)
-    if "lat" in sets or "lon" in sets:
-        sets["location"] = _point(after)
+    unset: dict[str, str] = {}
+    old_derived, new_derived = _derived_of(before), _derived_of(after)
+    for name, value in new_derived.items():
+        if value == old_derived[name]:
+            continue
+        if value is None:
+            unset[name] = ""
+        else:
+            sets[name] = value
     update: dict[str, Any] = {}
     if sets:
         update["$set"] = sets
+    if unset:
+        update["$unset"] = unset
     if inc:
         update["$inc"] = inc
     added = after.timeline[len(before.timeline) :]
@@ -95,6 +176,7 @@ def from_document(doc: Document) -> Report:
         announcement=ReportCreatedV1.model_validate(payload) if payload else None,
         seq=doc.get("seq") or {},
         assign_seq=doc.get("assign_seq") or {},
+        sequence=doc.get("sequence"),
         timeline=tuple(entry_of(e) for e in doc.get("timeline") or []),
     )
 
@@ -115,10 +197,6 @@ def entry_of(doc: Document) -> TimelineEntry:
 
 def _entry_doc(entry: TimelineEntry) -> Document:
     return {f.name: getattr(entry, f.name) for f in fields(entry)}
-
-
-def _point(report: Report) -> Document:
-    return {"type": "Point", "coordinates": [report.lon, report.lat]}
 
 
 def _value(value: Any) -> Any:

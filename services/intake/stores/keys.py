@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pymongo import ASCENDING, IndexModel
+from pymongo import IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -17,9 +17,10 @@ SUPPORTS = "supports"
 
 
 def key_indexes(ttl_s: int) -> dict[str, list[IndexModel]]:
+    """Both are read by `_id` only: `supports` needs no other index (each one would be written
+    by every support for nothing)."""
     return {
         IDEMPOTENCY: [IndexModel("created_at", name="idempotency_ttl", expireAfterSeconds=ttl_s)],
-        SUPPORTS: [IndexModel([("report_id", ASCENDING)], name="by_report")],
     }
 
 

@@ -1,38 +1,57 @@
-"""The `reports` collection: the public view of each report, its timeline and private parts."""
+"""The `reports` collection: the public view of each report, its timeline and private parts.
+
+Every query here is served by one of four indexes (besides `_id`), each bounded by time, state
+or cell rather than by everything stored (`tests/perf` checks the plans; see `documents.py` for
+the two index-only fields):
+
+- `feed` (created_at, _id): listings, read in windows of creation time (`walk.py`);
+- `open_cells` (sparse, multikey): the nearby and duplicate lookups, open reports only;
+- `upkeep` (status, upkeep_at): the reconciler and auto-close;
+- `updates` (timeline.recorded_at): Open311 status updates by the time intake stored them.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, GEOSPHERE, IndexModel
+from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.intake.domain.filters import FeedFilter, RequestFilter
+from services.intake.domain.cells import cells_within, ring_radii
+from services.intake.domain.filters import FeedFilter, FeedSlice, RequestFilter
 from services.intake.domain.report import Report, TimelineEntry
-from services.intake.domain.rules import valid_id
+from services.intake.domain.rules import distance_m, valid_id
 from shared.events import OPEN_STATUSES, Status
 from shared.mongo import Document
 
-from .documents import LIST_FIELDS, entry_of, from_document, to_document, update_of
+from .documents import (
+    DERIVED,
+    DERIVED_FROM,
+    LIST_FIELDS,
+    cell_key,
+    derived_of_document,
+    derived_update,
+    entry_of,
+    from_document,
+    to_document,
+    update_of,
+)
+from .walk import newest_first
 
 REPORTS = "reports"
 REPORT_INDEXES = [
-    IndexModel([("location", GEOSPHERE)], name="location_2dsphere"),
     IndexModel([("created_at", DESCENDING), ("_id", DESCENDING)], name="feed"),
-    IndexModel([("status", ASCENDING), ("created_at", DESCENDING)], name="by_status"),
-    IndexModel([("category", ASCENDING), ("created_at", DESCENDING)], name="by_category"),
-    IndexModel([("agency_id", ASCENDING), ("created_at", DESCENDING)], name="by_agency"),
-    IndexModel([("status", ASCENDING), ("announced_at", ASCENDING)], name="reconcile"),
-    IndexModel([("status", ASCENDING), ("resolved_at", ASCENDING)], name="autoclose"),
-    # Open311 servicerequestupdates: timeline entries by the time intake stored them
+    IndexModel([("open_cells", ASCENDING)], name="open_cells", sparse=True),
+    IndexModel([("status", ASCENDING), ("upkeep_at", ASCENDING)], name="upkeep"),
     IndexModel([("timeline.recorded_at", ASCENDING)], name="updates"),
-    IndexModel([("timeline.at", ASCENDING)], name="updates_legacy"),
 ]
-_NEWEST_FIRST = [("created_at", DESCENDING), ("_id", DESCENDING)]
+# What one feed request reads at most before it answers a short page with a cursor.
+FEED_MAX_READ = 2000
 _OPEN = [s.value for s in OPEN_STATUSES]
+# Reports the housekeeping loop may still change (its catch-up reads only these).
+_NOT_CLOSED = [*_OPEN, Status.RESOLVED.value]
 
 
 class ReportStore:
@@ -45,6 +64,16 @@ class ReportStore:
         doc = await self.col.find_one({"_id": report_id}, session=session)
         return from_document(doc) if doc else None
 
+    async def get_many(
+        self, report_ids: Iterable[str], session: AsyncClientSession | None = None
+    ) -> dict[str, Report]:
+        """The stored reports among `report_ids`, by id, in one read."""
+        ids = sorted({i for i in report_ids if valid_id(i)})
+        if not ids:
+            return {}
+        cursor = self.col.find({"_id": {"$in": ids}}, session=session)
+        return {str(d["_id"]): from_document(d) async for d in cursor}
+
     async def insert(self, report: Report, session: AsyncClientSession | None = None) -> None:
         await self.col.insert_one(to_document(report), session=session)
 
@@ -56,49 +85,82 @@ class ReportStore:
         if update:
             await self.col.update_one({"_id": before.id}, update, session=session)
 
+    async def save_many(
+        self,
+        changes: Sequence[tuple[Report, Report]],
+        session: AsyncClientSession | None = None,
+    ) -> None:
+        """`save` of several reports in one write."""
+        writes = [
+            UpdateOne({"_id": before.id}, update)
+            for before, after in changes
+            if (update := update_of(before, after))
+        ]
+        if writes:
+            await self.col.bulk_write(writes, ordered=True, session=session)
+
     async def nearby(
         self, lat: float, lon: float, radius_m: float, category: str | None, limit: int
     ) -> list[Report]:
-        """Open reports within `radius_m`, nearest first."""
-        query: dict[str, Any] = {
-            "location": {
-                "$near": {
-                    "$geometry": {"type": "Point", "coordinates": [lon, lat]},
-                    "$maxDistance": radius_m,
-                }
-            },
-            "status": {"$in": _OPEN},
-        }
-        if category:
-            query["category"] = category
-        return await self._list(self.col.find(query, LIST_FIELDS).limit(limit))
+        """Open reports within `radius_m`, nearest first: the cells of a small circle first,
+        widening (only the cells each step adds) until `limit` reports are known to be the
+        nearest or the radius is covered."""
+        found: dict[str, tuple[float, Report]] = {}
+        asked: set[str] = set()
+        for reach in ring_radii(radius_m):
+            keys = [cell_key(c.key, category) for c in cells_within(lat, lon, reach)]
+            fresh = [k for k in dict.fromkeys(keys) if k not in asked]
+            asked.update(fresh)
+            if fresh:
+                async for doc in self.col.find({"open_cells": {"$in": fresh}}, LIST_FIELDS):
+                    report = from_document(doc)
+                    away = distance_m(lat, lon, report.lat, report.lon)
+                    if away <= radius_m and _open_of(report, category):
+                        found[report.id] = (away, report)
+            if sum(1 for away, _ in found.values() if away <= reach) >= limit:
+                break
+        nearest = sorted(found.values(), key=lambda x: (x[0], x[1].id))
+        return [report for _, report in nearest[:limit]]
 
     async def feed(
         self, where: FeedFilter, limit: int, after: tuple[datetime, str] | None
-    ) -> list[Report]:
+    ) -> FeedSlice:
         """Newest first, from just after the `(created_at, id)` of `after`."""
-        query = _feed_query(where)
-        if after is not None:
-            at, rid = after
-            query["$or"] = [{"created_at": {"$lt": at}}, {"created_at": at, "_id": {"$lt": rid}}]
-        return await self._list(self.col.find(query, LIST_FIELDS).sort(_NEWEST_FIRST).limit(limit))
+        walked = await newest_first(
+            self.col,
+            LIST_FIELDS,
+            lambda d: where.admits(from_document(d)),
+            limit,
+            before=after,
+            upper=where.created_to,
+            upper_inclusive=False,
+            lower=where.created_from,
+            max_read=max(FEED_MAX_READ, 20 * limit),
+        )
+        return FeedSlice([from_document(d) for d in walked.docs], walked.resume)
 
     async def page(self, where: RequestFilter, skip: int, limit: int) -> list[Report]:
-        cursor = self.col.find(_request_query(where), LIST_FIELDS).sort(_NEWEST_FIRST)
-        return await self._list(cursor.skip(skip).limit(limit))
+        if where.ids:  # the spec: with ids, the other filters are ignored
+            ids = [i for i in where.ids if valid_id(i)]
+            docs = [d async for d in self.col.find({"_id": {"$in": ids}}, LIST_FIELDS)]
+            found = sorted((from_document(d) for d in docs), key=_newest, reverse=True)
+            return found[skip : skip + limit]
+        walked = await newest_first(
+            self.col,
+            LIST_FIELDS,
+            lambda d: where.admits(from_document(d)),
+            skip + limit,
+            upper=where.end,
+            lower=where.start,
+        )
+        return [from_document(d) for d in walked.docs[skip:]]
 
     async def timelines_in(
         self, start: datetime, end: datetime, limit: int
     ) -> list[tuple[str, list[TimelineEntry]]]:
-        """(id, timeline) of reports with an entry stored within [start, end] (entries older
-        than `recorded_at`: by their event time), by id."""
-        window = {"$gte": start, "$lte": end}
-        query = {
-            "$or": [
-                {"timeline": {"$elemMatch": {"recorded_at": window}}},
-                {"timeline": {"$elemMatch": {"recorded_at": None, "at": window}}},
-            ]
-        }
+        """(id, timeline) of reports with an entry stored within [start, end], by id (the
+        caller keeps the entries of the window)."""
+        query = {"timeline.recorded_at": {"$gte": start, "$lte": end}}
         cursor = self.col.find(query, {"_id": 1, "timeline": 1}).sort("_id", ASCENDING)
         return [
             (str(d["_id"]), [entry_of(e) for e in d.get("timeline") or []])
@@ -107,55 +169,39 @@ class ReportStore:
 
     async def stale_received(self, before: datetime, limit: int = 100) -> list[str]:
         """Ids of reports still `received` and last announced at or before `before`."""
-        query = {"status": Status.RECEIVED.value, "announced_at": {"$lte": before}}
-        return [d["_id"] async for d in self.col.find(query, {"_id": 1}).limit(limit)]
+        return await self._due(Status.RECEIVED, before, limit)
 
     async def resolved_before(self, before: datetime, limit: int = 100) -> list[str]:
-        query = {"status": Status.RESOLVED.value, "resolved_at": {"$lte": before}}
+        return await self._due(Status.RESOLVED, before, limit)
+
+    async def catch_up(self) -> int:
+        """Sets the index-only fields of the reports not closed yet whose document lacks them or
+        holds others (written by an earlier version, restored, or copied): one read of those
+        reports, one write. Returns how many were changed."""
+        projection = dict.fromkeys((*DERIVED_FROM, *DERIVED, "created_at"), 1)
+        writes = []
+        async for doc in self.col.find({"status": {"$in": _NOT_CLOSED}}, projection):
+            update = derived_update(doc, derived_of_document(doc))
+            if update:
+                # only if what the fields derive from is still what was read (a lifecycle
+                # event may have moved the report meanwhile: its own write set them then)
+                unchanged = {k: doc.get(k) for k in ("status", "announced_at", "resolved_at")}
+                writes.append(UpdateOne({"_id": doc["_id"], **unchanged}, update))
+        if writes:
+            await self.col.bulk_write(writes, ordered=False)
+        return len(writes)
+
+    async def _due(self, status: Status, before: datetime, limit: int) -> list[str]:
+        query = {"status": status.value, "upkeep_at": {"$lte": before}}
         return [d["_id"] async for d in self.col.find(query, {"_id": 1}).limit(limit)]
 
-    @staticmethod
-    async def _list(cursor: Any) -> list[Report]:
-        return [from_document(d) async for d in cursor]
+
+def _open_of(report: Report, category: str | None) -> bool:
+    return report.status in OPEN_STATUSES and (category is None or report.category == category)
 
 
-def _feed_query(where: FeedFilter) -> dict[str, Any]:
-    query: dict[str, Any] = {}
-    if where.status:
-        query["status"] = where.status.value
-    if where.category:
-        query["category"] = where.category
-    if where.agency_id:
-        query["agency_id"] = where.agency_id
-    if where.bbox:
-        box = where.bbox
-        query["lat"] = {"$gte": box.min_lat, "$lte": box.max_lat}
-        query["lon"] = {"$gte": box.min_lon, "$lte": box.max_lon}
-    if where.created_from or where.created_to:
-        query["created_at"] = {
-            **({"$gte": where.created_from} if where.created_from else {}),
-            **({"$lt": where.created_to} if where.created_to else {}),
-        }
-    return query
-
-
-def _request_query(where: RequestFilter) -> dict[str, Any]:
-    if where.ids:  # the spec: with ids, the other filters are ignored
-        return {"_id": {"$in": [i for i in where.ids if valid_id(i)]}}
-    query: dict[str, Any] = {}
-    if where.codes:
-        query["category"] = {"$in": list(where.codes)}
-    query["created_at"] = {
-        **({"$gte": where.start} if where.start else {}),
-        **({"$lte": where.end} if where.end else {}),
-    }
-    if where.open is not None:
-        query["status"] = {"$in": _OPEN if where.open else _closed()}
-    return query
-
-
-def _closed() -> list[str]:
-    return [s.value for s in Status if s not in OPEN_STATUSES]
+def _newest(report: Report) -> tuple[datetime, str]:
+    return report.created_at, report.id
 
 
 def report_indexes() -> dict[str, Sequence[IndexModel]]:

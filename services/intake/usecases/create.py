@@ -174,7 +174,10 @@ class FileReport:
                     raise _KeyRaced
                 await self.reports.insert(report, uow.session)
                 await self.photos.confirm(uploaded, uow.session)
-                await uow.emit(Topic.REPORT_CREATED, report_id, announcement)
+                # the report's first own event: its counter starts here (no counter round trip)
+                await uow.emit(
+                    Topic.REPORT_CREATED, report_id, announcement, sequence=report.sequence
+                )
 
             await self.transactions.run(work)
         except _KeyRaced:

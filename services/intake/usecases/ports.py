@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from services.intake.domain.filters import FeedFilter, RequestFilter
+from services.intake.domain.filters import FeedFilter, FeedSlice, RequestFilter
 from services.intake.domain.idempotency import IdempotencyRecord
 from services.intake.domain.report import Report, TimelineEntry
 from shared.events import CatalogV1
@@ -16,20 +16,27 @@ from shared.uow import Session
 
 class Reports(Protocol):
     async def get(self, report_id: str, session: Session = None) -> Report | None: ...
+    async def get_many(
+        self, report_ids: Iterable[str], session: Session = None
+    ) -> dict[str, Report]: ...
     async def insert(self, report: Report, session: Session = None) -> None: ...
     async def save(self, before: Report, after: Report, session: Session = None) -> None: ...
+    async def save_many(
+        self, changes: Sequence[tuple[Report, Report]], session: Session = None
+    ) -> None: ...
     async def nearby(
         self, lat: float, lon: float, radius_m: float, category: str | None, limit: int
     ) -> list[Report]: ...
     async def feed(
         self, where: FeedFilter, limit: int, after: tuple[datetime, str] | None
-    ) -> list[Report]: ...
+    ) -> FeedSlice: ...
     async def page(self, where: RequestFilter, skip: int, limit: int) -> list[Report]: ...
     async def timelines_in(
         self, start: datetime, end: datetime, limit: int
     ) -> list[tuple[str, list[TimelineEntry]]]: ...
     async def stale_received(self, before: datetime, limit: int = 100) -> list[str]: ...
     async def resolved_before(self, before: datetime, limit: int = 100) -> list[str]: ...
+    async def catch_up(self) -> int: ...
 
 
 class IdempotencyKeys(Protocol):
@@ -46,6 +53,13 @@ class Supports(Protocol):
 class CatalogCopies(Protocol):
     async def save(self, catalog: CatalogV1, session: Session) -> bool: ...
     async def load(self, session: Session = None) -> CatalogV1 | None: ...
+    async def current(self) -> CatalogV1 | None:
+        """The newest copy, from memory while it is fresh (the database otherwise)."""
+        ...
+
+    def remember(self, catalog: CatalogV1 | None) -> None:
+        """Holds `catalog` in memory if newer (after the commit that stored it)."""
+        ...
 
 
 class Photos(Protocol):

@@ -50,7 +50,7 @@ class Queries:
         self.nearby_max_radius_m = nearby_max_radius_m
 
     async def catalog(self) -> Catalog:
-        data = await self.catalog_copy.load()
+        data = await self.catalog_copy.current()  # from memory while fresh
         if data is None:
             raise CatalogUnavailable(
                 "the category catalogue has not reached intake yet (routing publishes it on "
@@ -77,12 +77,16 @@ class Queries:
         return with_distances(lat, lon, await self.reports.nearby(lat, lon, radius_m, category, 50))
 
     async def feed(self, where: FeedFilter, cursor: str | None, limit: int) -> FeedPage:
-        """Newest first; `next_cursor` continues after the last report when there are more."""
+        """Newest first; `next_cursor` continues after the last report when there are more (a
+        page whose filter kept few of the reports read may be short and still have one)."""
         after = decode_cursor(cursor) if cursor else None
         found = await self.reports.feed(where, limit + 1, after)
-        page = found[:limit]
-        more = len(found) > limit and bool(page)
-        nxt = encode_cursor(page[-1].created_at, page[-1].id) if more else None
+        page = found.reports[:limit]
+        nxt = None
+        if len(found.reports) > limit and page:
+            nxt = encode_cursor(page[-1].created_at, page[-1].id)
+        elif found.resume is not None:
+            nxt = encode_cursor(*found.resume)
         return FeedPage(page, nxt)
 
     async def photo(self, file_id: str) -> PhotoFile:

@@ -18,6 +18,7 @@ from shared.events import (
 )
 from shared.uow import Transactions, UnitOfWork
 
+from .emitting import emit_for
 from .ports import Reports, Supports
 from .queries import existing
 
@@ -45,17 +46,19 @@ class ResidentActions:
         async def work(uow: UnitOfWork) -> None:
             report = await existing(self.reports, report_id, uow.session)
             rules.check_can_rate(report.status)
-            rated = await uow.emit(
+            counted, rated = await emit_for(
+                uow,
+                report,
                 Topic.REPORT_RATED,
-                report_id,
                 ReportRatedV1(report_id=report_id, rating=rating, comment=comment, at=now),
             )
-            closed = await uow.emit(
+            counted, closed = await emit_for(
+                uow,
+                counted,
                 Topic.REPORT_CLOSED,
-                report_id,
                 ReportClosedV1(report_id=report_id, reason="rated", at=now),
             )
-            after = report.rated(Rating(rating, comment, now), rated.id, closed.id)
+            after = counted.rated(Rating(rating, comment, now), rated.id, closed.id)
             await self.reports.save(report, after, uow.session)
 
         await self.transactions.run(work)
@@ -70,9 +73,10 @@ class ResidentActions:
         async def work(uow: UnitOfWork) -> None:
             report = await existing(self.reports, report_id, uow.session)
             rules.check_can_reopen(report.status)
-            event = await uow.emit(
+            counted, event = await emit_for(
+                uow,
+                report,
                 Topic.REPORT_REOPENED,
-                report_id,
                 ReportReopenedV1(
                     report_id=report_id,
                     reason=reason,
@@ -81,7 +85,7 @@ class ResidentActions:
                     location=GeoPoint(lat=report.lat, lon=report.lon),
                 ),
             )
-            await self.reports.save(report, report.reopened(reason, now, event.id), uow.session)
+            await self.reports.save(report, counted.reopened(reason, now, event.id), uow.session)
 
         await self.transactions.run(work)
         return await existing(self.reports, report_id)
@@ -97,13 +101,14 @@ class ResidentActions:
             rules.check_can_support(report.status)
             if not await self.supports.add(report_id, client, now, uow.session):
                 raise AlreadySupported("this client already supports the report")
-            after = report.supported(now)
-            await self.reports.save(report, after, uow.session)
-            await uow.emit(
+            supported = report.supported(now)
+            after, _ = await emit_for(
+                uow,
+                supported,
                 Topic.REPORT_SUPPORTED,
-                report_id,
-                ReportSupportedV1(report_id=report_id, supporters=after.supporters, at=now),
+                ReportSupportedV1(report_id=report_id, supporters=supported.supporters, at=now),
             )
+            await self.reports.save(report, after, uow.session)
 
         await self.transactions.run(work)
         return await existing(self.reports, report_id)

@@ -12,6 +12,7 @@ from services.intake.metrics import IntakeMetrics
 from shared.events import ReportClosedV1, Status, Topic
 from shared.uow import Transactions, UnitOfWork
 
+from .emitting import emit_for
 from .ports import Photos, Reports
 
 log = logging.getLogger(__name__)
@@ -38,11 +39,24 @@ class Upkeep:
         self.reconcile_after = reconcile_after
         self.autoclose_after = autoclose_after
         self.photo_grace = photo_grace
+        self._caught_up = False
 
     async def once(self) -> None:
+        if not self._caught_up:
+            await self.catch_up()
         await self.reconcile_once()
         await self.autoclose_once()
         await self.sweep_photos_once()
+
+    async def catch_up(self) -> int:
+        """Once per process, before the first round: the reports not closed yet get the
+        index-only fields this version's lookups need (documents written by an earlier
+        version or copied in)."""
+        count = await self.reports.catch_up()
+        self._caught_up = True
+        if count:
+            log.info("caught up the lookup fields of %d reports", count)
+        return count
 
     async def reconcile_once(self, now: datetime | None = None) -> int:
         """Re-announces reports still `received` long after their last announcement: a NEW
@@ -55,8 +69,8 @@ class Upkeep:
 
         async def reannounce(report: Report, uow: UnitOfWork) -> None:
             assert report.announcement is not None
-            await uow.emit(Topic.REPORT_CREATED, report.id, report.announcement)
-            await self.reports.save(report, report.reannounced(now), uow.session)
+            counted, _ = await emit_for(uow, report, Topic.REPORT_CREATED, report.announcement)
+            await self.reports.save(report, counted.reannounced(now), uow.session)
 
         count = await self._each(await self.reports.stale_received(before), stale, reannounce)
         if count:
@@ -76,8 +90,8 @@ class Upkeep:
 
         async def close(report: Report, uow: UnitOfWork) -> None:
             payload = ReportClosedV1(report_id=report.id, reason="auto", at=now)
-            event = await uow.emit(Topic.REPORT_CLOSED, report.id, payload)
-            await self.reports.save(report, report.autoclosed(now, event.id), uow.session)
+            counted, event = await emit_for(uow, report, Topic.REPORT_CLOSED, payload)
+            await self.reports.save(report, counted.autoclosed(now, event.id), uow.session)
 
         count = await self._each(await self.reports.resolved_before(before), due, close)
         if count:

@@ -64,6 +64,7 @@ class ReportView:
     sequences: dict[str, int] = field(default_factory=dict)  # highest applied, per source
     stream_n: int = 0  # last status-change number of the report's stream
     awaiting_contact: list[Incoming] = field(default_factory=list)  # news before report.created
+    stored: bool = False  # read from storage (False: a report notify had not heard of)
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,24 @@ class Outcome:
     last_error: str | None
     next_attempt_at: datetime | None = None  # only when another attempt is scheduled
     sent_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A worker's hold on deliveries: no other worker takes them before `until`."""
+
+    owner: str
+    until: datetime
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """Deliveries one worker round took (leased under `token`), and when the next one queued
+    after them falls due (None: none within the look-ahead)."""
+
+    token: str
+    deliveries: list[Delivery]
+    next_due: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -184,3 +184,19 @@ def still_waits(entry: Delivery, latest: Delivery | None, view: ReportView) -> b
         and view.status is Status.ASSIGNED
         and view.agency_id == entry.recipient_id
     )
+
+
+def latest_assignment_entries(deliveries: list[Delivery]) -> dict[str, Delivery]:
+    """Per report, the log entry of its latest assignment as told to its agency (or IOC)."""
+    latest: dict[str, Delivery] = {}
+    for d in deliveries:
+        if (
+            d.news.event_type != Topic.REPORT_ASSIGNED
+            or d.channel is not Channel.LOG
+            or d.recipient_kind is RecipientKind.RESIDENT
+        ):
+            continue
+        held = latest.get(d.news.report_id)
+        if held is None or (d.created_at, d.id) > (held.created_at, held.id):
+            latest[d.news.report_id] = d
+    return latest

@@ -35,3 +35,7 @@ class Message:
 
 class Sender(Protocol):
     async def send(self, message: Message) -> None: ...
+
+    async def aclose(self) -> None:
+        """Gives back what the sender holds open (connections); it may be used again."""
+        ...

@@ -12,6 +12,7 @@ from pymongo import IndexModel
 
 from services.notify.stores.deliveries import DELIVERIES, DELIVERY_INDEXES, DeliveryStore
 from services.notify.stores.preferences import PreferenceStore
+from services.notify.stores.queue import DeliveryQueue
 from services.notify.stores.reports import REPORT_INDEXES, REPORTS, STATUS_CHANGES, ReportStore
 
 INDEXES: dict[str, Sequence[IndexModel]] = {**REPORT_INDEXES, **DELIVERY_INDEXES}
@@ -21,6 +22,7 @@ __all__ = [
     "INDEXES",
     "REPORTS",
     "STATUS_CHANGES",
+    "DeliveryQueue",
     "DeliveryStore",
     "PreferenceStore",
     "ReportStore",

@@ -1,12 +1,17 @@
-"""Deliveries (`deliveries`): one document per news, recipient and channel; the worker's queue."""
+"""Deliveries (`deliveries`): one document per news, recipient and channel; the worker's queue
+(`stores/queue.py`) is the same collection.
+
+`claimable_at` is always set: when a queued delivery (pending or failed) may be taken next (its
+next attempt, or the end of the lease a worker holds on it), and `FINAL` for the others. The
+worker's claim is then one range on one index, with no `$or` (which the embedded database
+answers by scanning the whole collection)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime
 
-from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -16,35 +21,38 @@ from services.notify.domain.model import (
     Delivery,
     DeliveryFilter,
     DeliveryStatus,
+    Lease,
     News,
-    Outcome,
     RecipientKind,
 )
 from shared.events import Topic
 from shared.mongo import Document
 
 DELIVERIES = "deliveries"
+# `claimable_at` of a delivery that is done (sent, dead, skipped): past any claim's look-ahead.
+FINAL = datetime(9999, 12, 31, tzinfo=UTC)
 
 DELIVERY_INDEXES: dict[str, Sequence[IndexModel]] = {
     DELIVERIES: [
-        IndexModel(
-            [
-                ("dedupe_key", ASCENDING),
-                ("recipient_kind", ASCENDING),
-                ("recipient_id", ASCENDING),
-                ("channel", ASCENDING),
-            ],
-            name="one_per_event_recipient_channel",
-            unique=True,
-        ),
+        # One per (news, recipient, channel): the `_id` is a digest of the four
+        # (`domain/planning.delivery_id`), so the primary key holds it; a unique index on the four
+        # fields (`one_per_event_recipient_channel`, created by earlier versions) would only add
+        # a cost to every write of a delivery.
         IndexModel([("status", ASCENDING), ("next_attempt_at", ASCENDING)], name="due"),
         IndexModel([("report_id", ASCENDING), ("created_at", ASCENDING)], name="by_report"),
         IndexModel([("created_at", DESCENDING)], name="by_created"),
         IndexModel([("no_contact", ASCENDING), ("created_at", ASCENDING)], name="unreachable"),
+        # The worker's claim and its look-ahead: one range, queued deliveries only.
+        IndexModel([("claimable_at", ASCENDING)], name="claimable"),
     ],
 }
 
-_RETRYABLE = [s.value for s in RETRYABLE]
+
+def claimable_at(status: DeliveryStatus, next_attempt_at: datetime | None) -> datetime:
+    """When a delivery in `status` may be claimed: its next attempt if it is queued."""
+    if status in RETRYABLE and next_attempt_at is not None:
+        return next_attempt_at
+    return FINAL
 
 
 def to_document(d: Delivery) -> Document:
@@ -67,6 +75,7 @@ def to_document(d: Delivery) -> Document:
         "last_error": d.last_error,
         "attempts": d.attempts,
         "next_attempt_at": d.next_attempt_at,
+        "claimable_at": claimable_at(d.status, d.next_attempt_at),
         "lease_until": None,
         "owner": None,
         "created_at": d.created_at,
@@ -74,6 +83,12 @@ def to_document(d: Delivery) -> Document:
     }
     if d.no_contact:
         doc["no_contact"] = True
+    return doc
+
+
+def _held(doc: Document, lease: Lease | None) -> Document:
+    if lease is not None and doc["status"] == DeliveryStatus.PENDING.value:
+        doc.update(claimable_at=lease.until, lease_until=lease.until, owner=lease.owner)
     return doc
 
 
@@ -120,42 +135,46 @@ class DeliveryStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.col = db[DELIVERIES]
 
-    async def record(self, delivery: Delivery, session: AsyncClientSession | None = None) -> bool:
-        """Inserts the delivery unless one exists for the same news, recipient and channel
-        (same id); True if it was new."""
-        doc = to_document(delivery)
-        res = await self.col.update_one(
-            {"_id": delivery.id}, {"$setOnInsert": doc}, upsert=True, session=session
-        )
-        return res.upserted_id is not None
+    async def record_many(
+        self,
+        deliveries: list[Delivery],
+        session: AsyncClientSession | None = None,
+        lease: Lease | None = None,
+    ) -> set[str]:
+        """Inserts the deliveries not stored yet (one per news, recipient and channel: the id
+        says which); returns the ids inserted. The existing ones are read first, so a
+        transaction never meets a duplicate key (it would abort it). The pending ones are
+        stored held by `lease` when there is one (a worker of this process sends them)."""
+        unique: dict[str, Delivery] = {}
+        for d in deliveries:
+            unique.setdefault(d.id, d)  # the same delivery twice in one batch: the first counts
+        if not unique:
+            return set()
+        cursor = self.col.find({"_id": {"$in": list(unique)}}, {"_id": 1}, session=session)
+        stored = {doc["_id"] async for doc in cursor}
+        new = [d for d in unique.values() if d.id not in stored]
+        if new:
+            await self.col.insert_many([_held(to_document(d), lease) for d in new], session=session)
+        return {d.id for d in new}
 
     async def unreachable_assignments(
         self, since: datetime, session: AsyncClientSession | None = None, limit: int = 5000
     ) -> list[Delivery]:
         """Log entries of assignments since `since` whose agency had no contact to reach."""
-        query = {
-            "no_contact": True,
-            "created_at": {"$gte": since},
-            "event_type": Topic.REPORT_ASSIGNED.value,
-        }
+        # Only fields of the `unreachable` index in the filter; the event type is checked here.
+        query = {"no_contact": True, "created_at": {"$gte": since}}
         cursor = self.col.find(query, session=session).sort("created_at", ASCENDING).limit(limit)
-        return [from_document(d) async for d in cursor]
+        found = [from_document(d) async for d in cursor]
+        return [d for d in found if d.news.event_type == Topic.REPORT_ASSIGNED]
 
-    async def latest_assignment_entry(
-        self, report_id: str, session: AsyncClientSession | None = None
-    ) -> Delivery | None:
-        """The log entry of the report's latest assignment as told to its agency (or IOC)."""
-        doc = await self.col.find_one(
-            {
-                "report_id": report_id,
-                "event_type": Topic.REPORT_ASSIGNED.value,
-                "channel": Channel.LOG.value,
-                "recipient_kind": {"$ne": RecipientKind.RESIDENT.value},
-            },
-            sort=[("created_at", DESCENDING), ("_id", DESCENDING)],
-            session=session,
-        )
-        return from_document(doc) if doc else None
+    async def of_reports(
+        self, report_ids: list[str], session: AsyncClientSession | None = None
+    ) -> list[Delivery]:
+        """Every delivery of these reports (a report has a few dozen at most)."""
+        if not report_ids:
+            return []
+        cursor = self.col.find({"report_id": {"$in": report_ids}}, session=session)
+        return [from_document(d) async for d in cursor]
 
     async def mark_reachable(
         self, ids: list[str], session: AsyncClientSession | None = None
@@ -166,43 +185,13 @@ class DeliveryStore:
             )
 
     async def page(self, filters: DeliveryFilter, limit: int, offset: int) -> list[Delivery]:
-        """The delivery log, oldest first."""
-        cursor = (
-            self.col.find(_filter(filters))
-            .sort([("created_at", ASCENDING), ("_id", ASCENDING)])
-            .skip(offset)
-            .limit(limit)
-        )
-        return [from_document(d) async for d in cursor]
-
-    async def claim_due(self, owner: str, now: datetime, lease: timedelta) -> Delivery | None:
-        """Takes one due delivery for `owner` until the lease ends (safe with many replicas)."""
-        doc = await self.col.find_one_and_update(
-            {
-                "status": {"$in": _RETRYABLE},
-                "next_attempt_at": {"$lte": now},
-                "$or": [{"lease_until": None}, {"lease_until": {"$lte": now}}],
-            },
-            {"$set": {"lease_until": now + lease, "owner": owner}},
-            sort=[("next_attempt_at", ASCENDING)],
-            return_document=ReturnDocument.AFTER,
-        )
-        return from_document(doc) if doc else None
-
-    async def finish(self, delivery_id: str, owner: str, outcome: Outcome) -> None:
-        """Records an attempt's outcome and gives the lease back (if `owner` still holds it)."""
-        changes: dict[str, Any] = {
-            "status": outcome.status.value,
-            "attempts": outcome.attempts,
-            "last_error": outcome.last_error,
-            "lease_until": None,
-        }
-        if outcome.next_attempt_at is not None:
-            changes["next_attempt_at"] = outcome.next_attempt_at
-        if outcome.sent_at is not None:
-            changes["sent_at"] = outcome.sent_at
-        await self.col.update_one({"_id": delivery_id, "owner": owner}, {"$set": changes})
-
-    async def queue_depths(self) -> dict[str, int]:
-        """Deliveries still to send, by state (`pending`, `failed`); both use the `due` index."""
-        return {state: await self.col.count_documents({"status": state}) for state in _RETRYABLE}
+        """The delivery log, oldest first. A report's deliveries are read by the report alone
+        (the `by_report` index) and the other filters applied here: a report has few."""
+        order = [("created_at", ASCENDING), ("_id", ASCENDING)]
+        if filters.report_id is None:
+            cursor = self.col.find(_filter(filters)).sort(order).skip(offset).limit(limit)
+            return [from_document(d) async for d in cursor]
+        wanted = _filter(filters)
+        cursor = self.col.find({"report_id": filters.report_id}).sort(order)
+        found = [d async for d in cursor if all(d.get(k) == v for k, v in wanted.items())]
+        return [from_document(d) for d in found[offset : offset + limit]]

@@ -17,10 +17,6 @@ class PreferenceStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.col = db[PREFERENCES]
 
-    async def unsubscribed(self, address_key: str) -> bool:
-        doc = await self.col.find_one({"_id": address_key})
-        return bool(doc and doc.get("unsubscribed"))
-
     async def unsubscribe(self, address_key: str, channel: Channel, now: datetime) -> None:
         await self.col.update_one(
             {"_id": address_key},

@@ -1,43 +1,53 @@
-"""What an incoming event means: the report's view and status stream move, and the deliveries
-of its news are recorded, all in the consumer's unit of work. Nothing is sent from here:
-pending deliveries wake the worker."""
+"""What incoming events mean: the reports' views and status streams move, and the deliveries of
+their news are recorded, all in the consumer's unit of work. Nothing is sent from here: once
+the unit of work commits, pending deliveries wake the worker.
+
+A polled batch is applied at once: one read of the views of its reports, each event applied in
+order in memory, then one write per collection (views, status changes, deliveries). A
+catalogue event in the batch is applied where it stands: what came before it is written
+first, so its backfill sees it.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
 
 from services.notify.domain.catalog import Directory, directory_of
 from services.notify.domain.delivery import UnsubscribeTokens
-from services.notify.domain.model import Audience, Channel, DeliveryStatus, Incoming, News
-from services.notify.domain.planning import (
-    Recipients,
-    deliveries,
-    news_of,
-    recorded_outcome,
-    renamed,
+from services.notify.domain.model import (
+    Channel,
+    Delivery,
+    DeliveryStatus,
+    Incoming,
+    Lease,
+    ReportView,
+    StatusChange,
 )
+from services.notify.domain.planning import news_of
 from services.notify.domain.rules import (
-    agency_addresses,
     apply,
-    can_unsubscribe,
     is_stale,
-    still_waits,
     tells_resident,
     who_hears,
     with_contact,
 )
 from services.notify.metrics import RecordedCounter
-from services.notify.usecases.ports import Catalogs, Deliveries, Preferences, Reports
+from services.notify.usecases.backfill import Backfill
+from services.notify.usecases.catalogue import CatalogueCache
+from services.notify.usecases.ports import Deliveries, Preferences, Reports
+from services.notify.usecases.recording import Planned, Recorded, Recorder
 from shared.crypto import PiiBox
 from shared.events import CatalogV1, Topic
-from shared.uow import Session, UnitOfWork
+from shared.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-Outcomes = list[tuple[str, str]]  # (channel, outcome) of each delivery recorded
+Scope = Callable[[], AbstractContextManager[None]]  # the event's log ids and trace span
 
 
 @dataclass(frozen=True)
@@ -48,131 +58,158 @@ class NewsConfig:
     backfill_hours: float = 24.0  # how far back a new catalogue tells agencies it missed
 
 
+@dataclass(frozen=True)
+class Arrival:
+    """A new report event of the batch; `contact_sealed` is `report.created`'s."""
+
+    event: Incoming
+    contact_sealed: str | None = None
+    scope: Scope = field(default=nullcontext)
+
+
+@dataclass(frozen=True)
+class CatalogArrival:
+    catalog: CatalogV1
+    event_id: str
+    scope: Scope = field(default=nullcontext)
+
+
+class Handoff(Protocol):
+    """The worker of this process, taking pending deliveries straight from the batch that
+    recorded them (held by its lease, so that they need no claim)."""
+
+    def lease(self) -> Lease | None:
+        """A lease for what a batch is about to record; None to leave it to the claims."""
+        ...
+
+    def hand_over(self, lease: Lease, deliveries: list[Delivery]) -> None: ...
+
+
+@dataclass
+class _Unit:
+    """One application of a batch: its unit of work, the lease of its pending deliveries, and
+    what it recorded so far."""
+
+    uow: UnitOfWork
+    lease: Lease | None
+    recorded: Recorded = field(default_factory=Recorded)
+
+
+@dataclass
+class _Run:
+    """The effects of consecutive report events, kept in memory until written together."""
+
+    views: dict[str, ReportView]
+    before: dict[str, ReportView]
+    changes: list[tuple[str, StatusChange]] = field(default_factory=list)
+    planned: list[Planned] = field(default_factory=list)
+
+
 class RecordEvents:
-    """Applies report events and catalogue versions (each inside the consumer's unit of work)."""
+    """Applies report events and catalogue versions (inside the consumer's unit of work)."""
 
     def __init__(
         self,
         reports: Reports,
         deliveries: Deliveries,
         preferences: Preferences,
-        catalogs: Catalogs,
+        catalogue: CatalogueCache,
         box: PiiBox,
         tokens: UnsubscribeTokens,
         config: NewsConfig,
         clock: Callable[[], datetime],
         wake: Callable[[], None],
         counter: RecordedCounter | None = None,
+        handoff: Handoff | None = None,
     ) -> None:
         self.reports = reports
-        self.deliveries = deliveries
-        self.preferences = preferences
-        self.catalogs = catalogs
+        self.catalogue = catalogue
         self.box = box
-        self.tokens = tokens
         self.config = config
-        self.clock = clock
         self.wake = wake
         self.counter = counter
+        self.handoff = handoff
+        self.recorder = Recorder(deliveries, preferences, box, tokens, config.disabled, clock)
+        self.backfill = Backfill(reports, deliveries, self.recorder, clock, config.backfill_hours)
 
-    async def report_event(
-        self, event: Incoming, uow: UnitOfWork, *, contact_sealed: str | None = None
-    ) -> None:
-        """Moves the report's view, streams its status change, and records who hears the news.
+    async def apply(self, batch: list[Arrival | CatalogArrival], uow: UnitOfWork) -> None:
+        """Applies a batch of new events in order."""
+        unit = _Unit(uow, self.handoff.lease() if self.handoff is not None else None)
+        directory, fresher = await self.catalogue.current()
+        if fresher is not None:  # stored by another replica: tell what it would have told
+            await self._newer_catalogue(fresher, f"catalog:{fresher.version}", unit)
+        run: list[Arrival] = []
+        for item in batch:
+            if isinstance(item, Arrival):
+                run.append(item)
+                continue
+            await self._reports(run, directory, unit)
+            run = []
+            with item.scope():
+                newer = await self.catalogue.save(item.catalog, uow.session)
+            if newer:
+                directory = directory_of(item.catalog)
+                await self._newer_catalogue(item.catalog, item.event_id, unit)
+        await self._reports(run, directory, unit)
+        uow.after_commit(lambda: self._settle(unit))
 
-        `contact_sealed` is `report.created`'s sealed reporter contact.
-        """
-        session = uow.session
-        before = await self.reports.load(event.report_id, session)
-        stale = is_stale(before, event)
-        view, change = apply(before, event)
+    async def _newer_catalogue(self, catalog: CatalogV1, key: str, unit: _Unit) -> None:
+        unit.uow.after_commit(lambda: self.catalogue.offer(catalog))
+        session, directory = unit.uow.session, directory_of(catalog)
+        unit.recorded.merge(await self.backfill.run(directory, key, session, unit.lease))
+
+    async def _reports(self, arrivals: list[Arrival], directory: Directory, unit: _Unit) -> None:
+        """Applies consecutive report events: one read, the events in order, one write each."""
+        if not arrivals:
+            return
+        session = unit.uow.session
+        views = await self.reports.load_many([a.event.report_id for a in arrivals], session)
+        run = _Run(views, dict(views))
+        for arrival in arrivals:
+            with arrival.scope():
+                self._step(arrival, run, directory)
+        unit.recorded.merge(await self.recorder.record(run.planned, session, unit.lease))
+        await self.reports.add_status_changes(run.changes, session)
+        moved = [v for report_id, v in run.views.items() if v != run.before[report_id]]
+        await self.reports.save_many(moved, session)
+
+    def _step(self, arrival: Arrival, run: _Run, directory: Directory) -> None:
+        """One event: moves the report's view, streams its status change, plans who hears."""
+        event = arrival.event
+        view = run.views[event.report_id]
+        if is_stale(view, event):
+            return  # an older state change of one producer than one applied: nothing to do
+        view, change = apply(view, event)
+        if change is not None:
+            run.changes.append((event.report_id, change))
         contact: dict[str, str] | None = None
-        if event.type == Topic.REPORT_CREATED and not stale:
-            contact = self._open(contact_sealed, event.report_id)
-            view = with_contact(view, contact_sealed, contact, event.details.get("language"))
+        if event.type == Topic.REPORT_CREATED:
+            contact = self._open(arrival.contact_sealed, event.report_id)
+            language = event.details.get("language")
+            view = with_contact(view, arrival.contact_sealed, contact, language)
         elif view.contact_known and tells_resident(event):
             contact = self._open(view.contact_sealed, event.report_id)
-        if change is not None:
-            await self.reports.add_status_change(event.report_id, change, session)
-        directory = directory_of(await self.catalogs.load(session))
-        plan: list[tuple[Incoming, Audience]] = []
-        if not stale:
-            plan, view = who_hears(
-                event, view, contact, directory.agencies, self.config.ioc_agency_id
-            )
-        await self.reports.save(view, session)
-        outcomes: Outcomes = []
+        plan, view = who_hears(event, view, contact, directory.agencies, self.config.ioc_agency_id)
+        run.views[event.report_id] = view
         for news_event, audience in plan:
             url = self.config.report_url_template.format(report_id=news_event.report_id)
             news = news_of(news_event, audience, view, directory, url)
             channels = [Channel.LOG, *audience.addresses]
-            outcomes += await self._record(news, audience, channels, session)
-        self._settle(event.event_id, outcomes)
+            run.planned.append(Planned(event.event_id, news, audience, channels))
 
-    async def catalog(self, catalog: CatalogV1, event_id: str, uow: UnitOfWork) -> None:
-        """Keeps the newest catalogue; a newer one tells agencies what they missed."""
-        newer = await self.catalogs.save(catalog, uow.session)
-        if newer and self.config.backfill_hours > 0:
-            outcomes = await self._backfill(directory_of(catalog), uow.session)
-            self._settle(event_id, outcomes)
-
-    async def _backfill(self, directory: Directory, session: Session) -> Outcomes:
-        """Tells agencies of the assignments they could not be told of (no catalogue yet, or no
-        contacts in it) in the last `backfill_hours`, now that the catalogue reaches them.
-
-        Only a report's latest assignment, and only while the report still waits with that
-        agency (`assigned`); the deliveries get the ids the assignment would have given them,
-        so a catalogue arriving again creates nothing more.
-        """
-        since = self.clock() - timedelta(hours=self.config.backfill_hours)
-        settled: list[str] = []
-        outcomes: Outcomes = []
-        for entry in await self.deliveries.unreachable_assignments(since, session):
-            agency = directory.agencies.get(entry.recipient_id)
-            addresses = agency_addresses(agency)
-            if not addresses:
-                continue  # still nobody to reach: a later catalogue may
-            settled.append(entry.id)
-            report_id = entry.news.report_id
-            view = await self.reports.load(report_id, session)
-            latest = await self.deliveries.latest_assignment_entry(report_id, session)
-            if not still_waits(entry, latest, view):
-                continue  # re-routed, taken up or finished since: the news is stale
-            audience = Audience(entry.recipient_kind, entry.recipient_id, entry.language, addresses)
-            news = renamed(entry.news, agency, directory, entry.language)
-            outcomes += await self._record(news, audience, list(addresses), session)
-        await self.deliveries.mark_reachable(settled, session)
-        return outcomes
-
-    async def _record(
-        self, news: News, audience: Audience, channels: Iterable[Channel], session: Session
-    ) -> Outcomes:
-        """Records one delivery of `news` to `audience` per channel, unless it exists; returns
-        the (channel, outcome) of each new one."""
-        # Addresses that can unsubscribe (their messages carry the link); the key is an HMAC.
-        keys = {
-            ch: self.tokens.address_key(ch, addr)
-            for ch, addr in audience.addresses.items()
-            if can_unsubscribe(audience.kind, ch)
-        }
-        blocked = await self.preferences.any_unsubscribed(list(keys.values()), session)
-        recipients = Recipients(keys, blocked, self.config.disabled)
-        outcomes: Outcomes = []
-        for delivery in deliveries(news, audience, channels, recipients, self.clock(), self._seal):
-            if await self.deliveries.record(delivery, session):
-                outcomes.append((delivery.channel.value, recorded_outcome(delivery)))
-        return outcomes
-
-    def _settle(self, event_id: str, outcomes: Outcomes) -> None:
-        """Counts what was settled at recording, and wakes the worker if anything is pending."""
-        pending = DeliveryStatus.PENDING.value
+    def _settle(self, unit: _Unit) -> None:
+        """After the commit: counts what was settled at recording, and hands the pending
+        deliveries to the worker (or wakes it to claim them)."""
+        pending, recorded = DeliveryStatus.PENDING.value, unit.recorded
         if self.counter is not None:
-            self.counter.count(event_id, [o for o in outcomes if o[1] != pending])
-        if any(outcome == pending for _, outcome in outcomes):
+            for event_id, outcomes in recorded.outcomes.items():
+                self.counter.count(event_id, [o for o in outcomes if o[1] != pending])
+        if not recorded.pending:
+            return
+        if unit.lease is not None and self.handoff is not None:
+            self.handoff.hand_over(unit.lease, recorded.pending)
+        else:
             self.wake()
-
-    def _seal(self, address: str, aad: str) -> str:
-        return self.box.seal(address, aad=aad)
 
     def _open(self, sealed: str | None, report_id: str) -> dict[str, str] | None:
         if not sealed:

@@ -8,8 +8,10 @@ from typing import Protocol
 
 from services.notify.domain.model import (
     Channel,
+    Claimed,
     Delivery,
     DeliveryFilter,
+    Lease,
     Outcome,
     ReportView,
     StatusChange,
@@ -19,12 +21,14 @@ from shared.uow import Session
 
 
 class Reports(Protocol):
-    async def load(self, report_id: str, session: Session = None) -> ReportView: ...
+    async def load_many(
+        self, report_ids: list[str], session: Session = None
+    ) -> dict[str, ReportView]: ...
 
-    async def save(self, view: ReportView, session: Session = None) -> None: ...
+    async def save_many(self, views: list[ReportView], session: Session = None) -> None: ...
 
-    async def add_status_change(
-        self, report_id: str, change: StatusChange, session: Session = None
+    async def add_status_changes(
+        self, changes: list[tuple[str, StatusChange]], session: Session = None
     ) -> None: ...
 
     async def status_changes(
@@ -35,36 +39,48 @@ class Reports(Protocol):
 
 
 class Deliveries(Protocol):
-    async def record(self, delivery: Delivery, session: Session = None) -> bool: ...
+    async def record_many(
+        self, deliveries: list[Delivery], session: Session = None, lease: Lease | None = None
+    ) -> set[str]: ...
 
     async def unreachable_assignments(
         self, since: datetime, session: Session = None, limit: int = 5000
     ) -> list[Delivery]: ...
 
-    async def latest_assignment_entry(
-        self, report_id: str, session: Session = None
-    ) -> Delivery | None: ...
+    async def of_reports(
+        self, report_ids: list[str], session: Session = None
+    ) -> list[Delivery]: ...
 
     async def mark_reachable(self, ids: list[str], session: Session = None) -> None: ...
 
     async def page(self, filters: DeliveryFilter, limit: int, offset: int) -> list[Delivery]: ...
 
-    async def claim_due(self, owner: str, now: datetime, lease: timedelta) -> Delivery | None: ...
 
-    async def finish(self, delivery_id: str, owner: str, outcome: Outcome) -> None: ...
+class Queue(Protocol):
+    """The worker's side of the deliveries: claims under a lease, outcomes, depths."""
+
+    async def claim(
+        self, now: datetime, lease: timedelta, limit: int, look_ahead: timedelta
+    ) -> Claimed: ...
+
+    async def finish(self, token: str, outcomes: list[tuple[Delivery, Outcome]]) -> None: ...
 
     async def queue_depths(self) -> dict[str, int]: ...
 
+    async def adopt_legacy(self) -> int: ...
+
 
 class Preferences(Protocol):
-    async def unsubscribed(self, address_key: str) -> bool: ...
-
     async def unsubscribe(self, address_key: str, channel: Channel, now: datetime) -> None: ...
 
     async def any_unsubscribed(self, keys: list[str], session: Session = None) -> set[str]: ...
 
 
 class Catalogs(Protocol):
+    """The catalogue copy (`shared/catalog_copy.py`): held in memory, read again when it ages."""
+
     async def save(self, catalog: CatalogV1, session: Session) -> bool: ...
 
-    async def load(self, session: Session = None) -> CatalogV1 | None: ...
+    async def current(self) -> CatalogV1 | None: ...
+
+    def remember(self, catalog: CatalogV1 | None) -> None: ...

@@ -14,7 +14,7 @@ from services.routing.api.schemas import (
     TransferIn,
 )
 from services.routing.api.uploads import OPENAPI_BODY, read_resolution
-from services.routing.domain.assignment import QueueFilter
+from services.routing.domain.queue import QueueFilter
 
 router = APIRouter(tags=["staff"])
 ONE = "/assignments/{assignment_id}"

@@ -9,7 +9,7 @@ The reporter's identity is never part of it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -102,9 +102,16 @@ class Assignment:
     # The payloads last emitted, re-emitted when intake re-announces the report (reconciliation).
     last_assigned: dict[str, Any] | None = None
     last_state: dict[str, Any] | None = None
+    # The `sequence` of the last event routing emitted for this report (the next one gets +1).
+    event_seq: int = 0
 
     def is_open(self) -> bool:
         return self.status in OPEN
+
+    def next_sequence(self) -> int:
+        """The sequence of the next event of this report (kept with it: no counter to read)."""
+        self.event_seq += 1
+        return self.event_seq
 
     def overdue(self, now: datetime) -> bool:
         return self.is_open() and self.due_at < now
@@ -225,23 +232,6 @@ class Assignment:
         self.escalations += 1
         self.record(Action.ESCALATE, SYSTEM, at, level=self.escalations)
         return self.escalations
-
-
-@dataclass(frozen=True)
-class QueueFilter:
-    """What a queue shows; every filter applies in the query, before `limit`."""
-
-    agency_id: str | None = None
-    statuses: list[str] | None = None
-    category: str | None = None
-    report_id: str | None = None
-    overdue: bool | None = None  # open and past due (true), or not (false), as of `now`
-    limit: int = 100
-
-
-def queue_order(items: Iterable[Assignment], now: datetime) -> list[Assignment]:
-    """A queue: overdue first, then by due time."""
-    return sorted(items, key=lambda a: (not a.overdue(now), a.due_at))
 
 
 def new_assignment(

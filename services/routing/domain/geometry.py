@@ -8,6 +8,7 @@ refusal of a geometry into the same 422 (see `AreaRefused`).
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 Point = tuple[float, float]
@@ -97,9 +98,21 @@ def _edges(closed: list[Point]) -> list[Edge]:
     return [(closed[i], closed[i + 1]) for i in range(len(closed) - 1)]
 
 
+# Shewchuk's bound on the rounding error of the orientation determinant computed in floats.
+_ORIENT_ERROR = (3.0 + 16.0 * 2.0**-53) * 2.0**-53
+
+
 def _orient(a: Point, b: Point, c: Point) -> int:
-    v = (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
-    return (v > 0) - (v < 0)
+    """Which side of a->b `c` lies on (1 left, -1 right, 0 on the line), decided exactly:
+    in floats when the result is clear, else in rationals (floats are exact rationals)."""
+    left = (b[0] - a[0]) * (c[1] - a[1])
+    right = (b[1] - a[1]) * (c[0] - a[0])
+    det, bound = left - right, _ORIENT_ERROR * (abs(left) + abs(right))
+    if det > bound or -det > bound:
+        return 1 if det > 0 else -1
+    fa, fb, fc = [(Fraction(p[0]), Fraction(p[1])) for p in (a, b, c)]
+    exact = (fb[0] - fa[0]) * (fc[1] - fa[1]) - (fb[1] - fa[1]) * (fc[0] - fa[0])
+    return (exact > 0) - (exact < 0)
 
 
 def _within(a: Point, b: Point, c: Point) -> bool:
@@ -159,10 +172,33 @@ def _rings_touch(r1: list[Point], r2: list[Point]) -> bool:
 
 
 def point_in_ring(p: Point, closed: list[Point]) -> bool:
-    """Even-odd rule (points on the boundary may go either way)."""
-    x, y = p
+    """Even-odd rule with exact side tests (a point on the boundary may go either way: see
+    `point_on_ring`)."""
     inside = False
-    for (x1, y1), (x2, y2) in _edges(closed):
-        if (y1 > y) != (y2 > y) and x < x1 + (y - y1) * (x2 - x1) / (y2 - y1):
-            inside = not inside
+    for a, b in _edges(closed):
+        if (a[1] > p[1]) != (b[1] > p[1]):
+            side = _orient(a, b, p)  # left of an upward edge, right of a downward one: crossed
+            if side != 0 and (side > 0) == (b[1] > a[1]):
+                inside = not inside
     return inside
+
+
+def point_on_ring(p: Point, closed: list[Point]) -> bool:
+    """`p` lies on an edge (or a vertex) of the closed ring."""
+    return any(_orient(a, b, p) == 0 and _within(a, b, p) for a, b in _edges(closed))
+
+
+def rings_of(polygon: list[Any]) -> list[list[Point]]:
+    """A GeoJSON polygon's rings (exterior first, then holes) as closed vertex lists."""
+    return [_vertices(ring) for ring in polygon]
+
+
+def polygon_covers(p: Point, rings: list[list[Point]]) -> bool:
+    """`p` is inside the polygon or on its boundary (what `$geoIntersects` answers for a point):
+    inside or on the exterior ring, and not strictly inside a hole."""
+    shell, holes = rings[0], rings[1:]
+    if point_on_ring(p, shell):
+        return True
+    if not point_in_ring(p, shell):
+        return False
+    return not any(point_in_ring(p, h) and not point_on_ring(p, h) for h in holes)

@@ -1,7 +1,7 @@
 """The jurisdiction: agencies, categories, areas and the rules that route a report to an agency.
 
-Plain data and rules: no I/O. The geographic lookup (which areas contain a point) is done by
-the store with a 2dsphere index; this module decides, from those areas, which agency gets it.
+Plain data and rules: no I/O. Which areas contain a point is answered by `areas.py` (in memory);
+this module decides, from those areas, which agency gets it.
 """
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ def validate(j: Jurisdiction) -> list[str]:
 
 @dataclass(frozen=True)
 class AreaHit:
-    """An area that contains the report's point (found by the store's geo query)."""
+    """An area that contains the report's point (`areas.AreaIndex.containing`)."""
 
     id: str
     level: str

@@ -1,4 +1,10 @@
-"""The current jurisdiction document and its areas (2dsphere), rewritten together."""
+"""The current jurisdiction document and its areas (2dsphere), rewritten together.
+
+Routing holds the document in force in memory and answers point lookups there
+(`domain/areas.py`); the `areas` collection and its 2dsphere index are the database's check
+that it can hold every geometry (a refusal aborts the change) and the reference that the
+in-memory lookup is tested against (`areas_containing`).
+"""
 
 from __future__ import annotations
 
@@ -36,6 +42,12 @@ class JurisdictionStore:
     async def current(self, session: AsyncClientSession | None = None) -> Jurisdiction | None:
         doc = await self.documents.find_one({"_id": CURRENT}, session=session)
         return Jurisdiction.model_validate(doc["document"]) if doc else None
+
+    async def version(self, session: AsyncClientSession | None = None) -> int | None:
+        """The version of the stored document (a small read: routing's replicas compare it
+        with the one they hold)."""
+        doc = await self.documents.find_one({"_id": CURRENT}, {"version": 1}, session=session)
+        return int(doc["version"]) if doc else None
 
     async def save(self, j: Jurisdiction, session: AsyncClientSession | None = None) -> None:
         """Replaces the document and its areas (in the caller's transaction); raises

@@ -91,7 +91,7 @@ class Accounts:
     ) -> None:
         """Admin: creates or replaces a real login; staff accounts must name an existing
         agency (`AccountRefused` otherwise)."""
-        agencies = {a.id for a in (await self.jurisdictions.current()).agencies}
+        agencies = {a.id for a in self.jurisdictions.current().agencies}
         await self._put(Account(username, scopes, agency_id), password, agencies)
 
     async def bootstrap_admin(self, username: str, password: str) -> None:

@@ -34,13 +34,13 @@ class JurisdictionAdmin:
 
     async def current(self) -> Jurisdiction:
         """The whole document in force (the format of the seed file)."""
-        return await self.jurisdictions.current()
+        return self.jurisdictions.current()
 
     async def agencies(self) -> list[Agency]:
-        return (await self.jurisdictions.current()).agencies
+        return self.jurisdictions.current().agencies
 
     async def active_categories(self) -> list[CategoryV1]:
-        return [c for c in (await self.jurisdictions.current()).categories if c.active]
+        return [c for c in self.jurisdictions.current().categories if c.active]
 
     async def seed_and_publish(self) -> Jurisdiction:
         """At start: stores the seed file if newer than the database, (re)publishes the
@@ -57,6 +57,7 @@ class JurisdictionAdmin:
             return current
 
         applied = await self.transactions.run(work)
+        self.jurisdictions.hold(applied)
         # Demo logins before routing starts: a report routed means its agency can log in.
         await self.accounts.seed_demo(applied)
         self.jurisdictions.seeded.set()
@@ -70,10 +71,13 @@ class JurisdictionAdmin:
         candidate = parse({**document, "version": document.get("version") or 1})
 
         async def work(uow: UnitOfWork) -> Jurisdiction:
-            current = await self.jurisdictions.current(uow.session)
-            applied = candidate.model_copy(update={"version": current.version + 1})
+            # The stored version (another replica may have changed it), not the one held.
+            stored = await self.jurisdictions.store.version(uow.session)
+            version = stored or self.jurisdictions.current().version
+            applied = candidate.model_copy(update={"version": version + 1})
             await self.jurisdictions.store.save(applied, uow.session)
             await self._publish(uow, applied)
+            uow.after_commit(lambda: self.jurisdictions.hold(applied))
             return applied
 
         try:

@@ -1,10 +1,12 @@
-"""Deadlines: one `report.escalated` per breach, and the open / overdue gauges per agency."""
+"""Deadlines: one `report.escalated` per breach, and the open / overdue gauges per agency, both
+from one read of the open assignments' due times per pass."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from services.routing.domain.errors import ChangedMeanwhile
+from services.routing.domain.queue import DueTime
 from services.routing.usecases.workflow import Workflow
 from shared.events import ReportEscalatedV1, Topic
 from shared.uow import UnitOfWork, Work
@@ -15,13 +17,18 @@ class Deadlines:
         self.work = work
 
     async def check(self) -> int:
-        """Raises one `report.escalated` per breach; safe with several replicas and restarts:
-        the breach mark and the event are written together, guarded by the revision."""
+        """One pass: sets the gauges, then raises one `report.escalated` per breach; safe with
+        several replicas and restarts: the breach mark and the event are written together,
+        guarded by the revision. Returns how many were raised."""
         now = self.work.clock()
+        due_times = await self.work.assignments.open_due_times()
+        self._gauges(due_times, now)
         raised = 0
-        for assignment_id in await self.work.assignments.overdue_ids(now):
+        for due in due_times:
+            if not due.breached(now):
+                continue
             try:
-                raised += await self.work.transactions.run(self._escalation(assignment_id, now))
+                raised += await self.work.transactions.run(self._escalation(due.assignment_id, now))
             except ChangedMeanwhile:
                 continue  # another replica or request changed it first
         if raised:
@@ -49,14 +56,18 @@ class Deadlines:
 
         return escalate
 
-    async def refresh_gauges(self) -> None:
+    def _gauges(self, due_times: list[DueTime], now: datetime) -> None:
         """Open and overdue assignments per agency of the jurisdiction in force."""
-        j = await self.work.jurisdictions.current()
-        opened, overdue = await self.work.assignments.open_counts(self.work.clock())
+        opened: dict[str, int] = {}
+        overdue: dict[str, int] = {}
+        for due in due_times:
+            opened[due.agency_id] = opened.get(due.agency_id, 0) + 1
+            if due.overdue(now):
+                overdue[due.agency_id] = overdue.get(due.agency_id, 0) + 1
         metrics = self.work.metrics
         # Agencies removed by an admin change disappear from the series.
         metrics.open_assignments.clear()
         metrics.overdue_assignments.clear()
-        for agency in j.agencies:
+        for agency in self.work.jurisdictions.current().agencies:
             metrics.open_assignments.labels(agency.id).set(opened.get(agency.id, 0))
             metrics.overdue_assignments.labels(agency.id).set(overdue.get(agency.id, 0))

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from services.routing.domain.assignment import (
-    OPEN,
-    Action,
-    Assignment,
-    AState,
-    QueueFilter,
-    queue_order,
-)
+from services.routing.domain.assignment import OPEN, Action, Assignment, AState
 from services.routing.domain.errors import UnknownReport
 from services.routing.domain.jurisdiction import Jurisdiction
+from services.routing.domain.queue import QueueFilter, queue_order
 from services.routing.usecases.workflow import Workflow, actor_of
 from shared.auth import Principal
 from shared.events import ReportDuplicateV1, ReportRejectedV1, Topic
@@ -24,7 +18,7 @@ class OperatorQueries:
 
     async def triage(self, limit: int) -> list[Assignment]:
         """The IOC triage queue: open assignments of the fallback agency."""
-        j = await self.work.jurisdictions.current()
+        j = self.work.jurisdictions.current()
         f = QueueFilter(agency_id=j.fallback_agency, statuses=[s.value for s in OPEN], limit=limit)
         now = self.work.clock()
         return queue_order(await self.work.assignments.query(f, now), now)

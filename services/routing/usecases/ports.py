@@ -7,19 +7,18 @@ from datetime import datetime
 from typing import Protocol
 
 from services.routing.domain.accounts import Account
-from services.routing.domain.assignment import Assignment, QueueFilter
-from services.routing.domain.jurisdiction import AreaHit, Jurisdiction
+from services.routing.domain.assignment import Assignment
+from services.routing.domain.jurisdiction import Jurisdiction
+from services.routing.domain.queue import DueTime, QueueFilter
 from shared.uow import Session
 
 
 class JurisdictionStore(Protocol):
     async def current(self, session: Session = None) -> Jurisdiction | None: ...
 
-    async def save(self, j: Jurisdiction, session: Session = None) -> None: ...
+    async def version(self, session: Session = None) -> int | None: ...
 
-    async def areas_containing(
-        self, lon: float, lat: float, session: Session = None
-    ) -> list[AreaHit]: ...
+    async def save(self, j: Jurisdiction, session: Session = None) -> None: ...
 
 
 class AssignmentStore(Protocol):
@@ -31,9 +30,21 @@ class AssignmentStore(Protocol):
         self, report_id: str, session: Session = None
     ) -> tuple[Assignment, int] | None: ...
 
-    async def insert(self, a: Assignment, session: Session = None) -> None: ...
+    async def by_reports(
+        self, report_ids: Sequence[str], session: Session = None
+    ) -> dict[str, tuple[Assignment, int]]: ...
+
+    async def insert(self, new: Sequence[Assignment], session: Session = None) -> None: ...
+
+    async def insert_absent(
+        self, new: Sequence[Assignment], session: Session = None
+    ) -> set[str]: ...
 
     async def save(self, a: Assignment, rev: int, session: Session = None) -> None: ...
+
+    async def save_many(
+        self, changed: Sequence[tuple[Assignment, int]], session: Session = None
+    ) -> None: ...
 
     async def duplicates_of(
         self, report_id: str, session: Session = None
@@ -43,11 +54,7 @@ class AssignmentStore(Protocol):
         self, f: QueueFilter, now: datetime, session: Session = None
     ) -> list[Assignment]: ...
 
-    async def overdue_ids(self, now: datetime, session: Session = None) -> list[str]: ...
-
-    async def open_counts(
-        self, now: datetime, session: Session = None
-    ) -> tuple[dict[str, int], dict[str, int]]: ...
+    async def open_due_times(self, session: Session = None) -> list[DueTime]: ...
 
 
 class AccountStore(Protocol):

@@ -6,14 +6,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from services.routing.domain.assignment import (
-    Action,
-    Assignment,
-    AState,
-    QueueFilter,
-    queue_order,
-)
+from services.routing.domain.assignment import Action, Assignment, AState
 from services.routing.domain.jurisdiction import Jurisdiction
+from services.routing.domain.queue import QueueFilter, queue_order
 from services.routing.usecases.photos import ResolutionPhotos
 from services.routing.usecases.workflow import Workflow, actor_of
 from shared.auth import Principal
@@ -89,7 +84,7 @@ class StaffCommands:
         """Not ours: the next agency by the rules that has not rejected it, else the IOC."""
 
         async def change(uow: UnitOfWork, a: Assignment, j: Jurisdiction) -> None:
-            hits = await self.work.jurisdictions.areas_containing(a.lon, a.lat)
+            hits = self.work.jurisdictions.areas_containing(a.lon, a.lat)
             a.reject_by_agency(
                 actor_of(p),
                 self.work.clock(),
@@ -121,10 +116,11 @@ class StaffCommands:
             await self.photos.confirm(ids, uow.session)
             urls = [self.photos.url(i) for i in ids]
             await self.work.emit(uow, Topic.REPORT_RESOLVED, a, _resolved(a, urls, at, on_time))
-            for dup, rev in await self.work.assignments.duplicates_of(a.report_id, uow.session):
+            group = await self.work.assignments.duplicates_of(a.report_id, uow.session)
+            for dup, _ in group:
                 dup.resolve_with(a, actor_of(p), at)
                 await self.work.emit(uow, Topic.REPORT_RESOLVED, dup, _resolved(dup, urls, at))
-                await self.work.assignments.save(dup, rev, uow.session)
+            await self.work.assignments.save_many(group, uow.session)
 
         try:
             return await self.work.command(p, assignment_id, change)

@@ -1,5 +1,6 @@
-"""What every assignment use case shares: the jurisdiction in force, who may see what, the
-load-change-save command, and emitting a report's events (remembered for re-announcing)."""
+"""What every assignment use case shares: the jurisdiction in force (in memory), who may see
+what, the load-change-save command, and emitting a report's events (each with the sequence kept
+in its assignment, remembered for re-announcing)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 from pydantic import BaseModel
 
+from services.routing.domain.areas import AreaIndex
 from services.routing.domain.assignment import Action, Actor, Assignment
 from services.routing.domain.errors import InvalidTransition, NoSuchAssignment, UnknownAgency
 from services.routing.domain.jurisdiction import AreaHit, Jurisdiction, parse
@@ -37,29 +40,63 @@ def visible_to(p: Principal, a: Assignment) -> bool:
 
 
 class Jurisdictions:
-    """The jurisdiction in force: the stored document, else the seed file until the first
-    start has stored it. `seeded` is set once this process has stored (or found) it."""
+    """The jurisdiction in force, held in memory with its areas (nothing on the path of a
+    report reads it from the database): the seed file until the first start has stored or
+    found the stored one (`seeded` is then set), then what this process stored or read.
+    Another replica's change is picked up by `refresh` (the maintenance loop's pace)."""
 
     def __init__(self, store: JurisdictionStore, seed_file: Path) -> None:
         self.store = store
         self.seed_file = seed_file
         self.seeded = asyncio.Event()
         self._seed: Jurisdiction | None = None
+        self._held: tuple[Jurisdiction, AreaIndex] | None = None
 
     def seed(self) -> Jurisdiction:
         if self._seed is None:
             self._seed = parse(json.loads(self.seed_file.read_text(encoding="utf-8")))
         return self._seed
 
-    async def current(self, session: Session = None) -> Jurisdiction:
-        return await self.store.current(session) or self.seed()
+    def _in_force(self) -> tuple[Jurisdiction, AreaIndex]:
+        if self._held is None:
+            self.hold(self.seed())
+        assert self._held is not None
+        return self._held
+
+    def current(self) -> Jurisdiction:
+        return self._in_force()[0]
+
+    def areas_containing(self, lon: float, lat: float) -> list[AreaHit]:
+        return self._in_force()[1].containing(lon, lat)
+
+    def hold(self, j: Jurisdiction) -> None:
+        """`j` is in force from now on (it was committed, or read from the database)."""
+        if self._held is None or self._held[0] is not j:
+            self._held = (j, AreaIndex(j.areas))
+
+    async def refresh(self) -> Jurisdiction:
+        """Holds the stored document if its version differs from the one held (one small
+        read; the whole document only when it changed)."""
+        version = await self.store.version()
+        if version is not None and version != self.current().version:
+            stored = await self.store.current()
+            if stored is not None:
+                self.hold(stored)
+        return self.current()
 
     async def wait_seeded(self, timeout: float = 20.0) -> None:
         """Raises after `timeout` (the consumer retries) rather than route with no areas."""
         await asyncio.wait_for(self.seeded.wait(), timeout=timeout)
 
-    async def areas_containing(self, lon: float, lat: float) -> list[AreaHit]:
-        return await self.store.areas_containing(lon, lat)
+
+class Emitter(Protocol):
+    """What emitting needs of a unit of work (`UnitOfWork`, or a draft of one)."""
+
+    async def emit(
+        self, topic: str, subject: str, payload: BaseModel, *, sequence: int | None = None
+    ) -> object: ...
+
+    def after_commit(self, callback: Callable[[], None]) -> None: ...
 
 
 class Workflow:
@@ -92,13 +129,14 @@ class Workflow:
     async def command(self, p: Principal, assignment_id: str, change: Change) -> Assignment:
         """Loads the assignment the caller may see, applies `change`, saves it (revision
         guard: `ChangedMeanwhile`) and commits with the events `change` emitted."""
+        await self.jurisdictions.wait_seeded()  # the stored jurisdiction, not the seed file
 
         async def work(uow: UnitOfWork) -> Assignment:
             found = await self.assignments.get(assignment_id, uow.session)
             if found is None or not visible_to(p, found[0]):
                 raise NoSuchAssignment()
             a, rev = found
-            await change(uow, a, await self.jurisdictions.current(uow.session))
+            await change(uow, a, self.jurisdictions.current())
             await self.assignments.save(a, rev, uow.session)
             return a
 
@@ -128,17 +166,21 @@ class Workflow:
 
         return await self.command(p, assignment_id, change)
 
-    async def emit(self, uow: UnitOfWork, topic: Topic, a: Assignment, data: BaseModel) -> None:
+    async def send(self, uow: Emitter, topic: str, a: Assignment, data: BaseModel) -> None:
+        """Emits a report event with the assignment's next sequence."""
+        await uow.emit(topic, a.report_id, data, sequence=a.next_sequence())
+
+    async def emit(self, uow: Emitter, topic: Topic, a: Assignment, data: BaseModel) -> None:
         """Emits a report event, remembering the latest assignment and state payloads that a
         re-announced report gets again."""
-        await uow.emit(topic, a.report_id, data)
+        await self.send(uow, topic, a, data)
         if topic == Topic.REPORT_ASSIGNED:
             a.last_assigned = data.model_dump(mode="json")
             a.last_state = None
         elif topic != Topic.REPORT_ESCALATED:
             a.last_state = {"topic": topic.value, "data": data.model_dump(mode="json")}
 
-    async def emit_assigned(self, uow: UnitOfWork, a: Assignment, j: Jurisdiction) -> None:
+    async def emit_assigned(self, uow: Emitter, a: Assignment, j: Jurisdiction) -> None:
         data = ReportAssignedV1(
             report_id=a.report_id,
             assignment_id=a.id,
@@ -153,4 +195,5 @@ class Workflow:
             assigned_at=a.assigned_at,
         )
         await self.emit(uow, Topic.REPORT_ASSIGNED, a, data)
-        self.metrics.assignments_created.labels(a.reason).inc()
+        counter = self.metrics.assignments_created.labels(a.reason)
+        uow.after_commit(counter.inc)

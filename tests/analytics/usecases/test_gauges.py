@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 from datetime import UTC, datetime
 
@@ -64,3 +65,26 @@ async def test_refresh_time_is_the_clocks() -> None:
     g, registry = gauges(FakeAggregations())
     await g.refresh()
     assert value(registry, "analytics_gauges_refreshed_timestamp_seconds") == NOW.timestamp()
+
+
+async def test_without_a_change_the_gauges_wait_for_the_long_interval() -> None:
+    facts = FakeAggregations()
+    g, _ = gauges(facts)
+    g.interval_s, g.idle_s = 0.02, 0.5
+    stop = asyncio.Event()
+    task = asyncio.create_task(g.run(stop))
+    await asyncio.sleep(0.2)
+    quiet = len(facts.calls)
+    g.changed()
+    await asyncio.sleep(0.1)
+    changed = len(facts.calls)
+    stop.set()
+    await task
+    assert (quiet, changed) == (2, 4)  # one refresh (summary + scoreboard), then one more
+
+
+async def test_the_gauges_read_no_percentiles() -> None:
+    facts = FakeAggregations(agencies=[group("dot", backlog=1)])
+    g, _ = gauges(facts)
+    await g.refresh()
+    assert facts.percentiles == [()]

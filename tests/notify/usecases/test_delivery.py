@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from prometheus_client import CollectorRegistry
@@ -16,7 +17,7 @@ from services.notify.domain.model import (
     News,
     RecipientKind,
 )
-from services.notify.domain.sending import DeliveryError, Message
+from services.notify.domain.sending import DeliveryError, Message, Sender
 from services.notify.metrics import NotifyMetrics
 from services.notify.rendering import Renderer
 from services.notify.usecases.delivery import DeliveryWorker, WorkerConfig
@@ -36,32 +37,47 @@ class FakeSender:
             raise self.failures.pop(0)
         self.sent.append(message)
 
+    async def aclose(self) -> None:
+        pass
+
 
 class Rig:
-    def __init__(self, **senders: FakeSender) -> None:
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], datetime] = lambda: NOW,
+        policy: RetryPolicy | None = None,
+        **options: Any,
+    ) -> None:
+        senders: dict[Channel, Sender] = {
+            Channel(k): v for k, v in options.items() if isinstance(v, FakeSender)
+        }
+        config = {k: v for k, v in options.items() if not isinstance(v, FakeSender)}
         self.deliveries = FakeDeliveries()
         self.preferences = FakePreferences()
         self.registry = CollectorRegistry()
+        self.clock = clock
         self.worker = DeliveryWorker(
             self.deliveries,
             self.preferences,
-            {Channel(name): sender for name, sender in senders.items()},
+            senders,
             Renderer(),
             BOX,
             TOKENS,
-            RetryPolicy(max_attempts=3, base_s=60),
+            policy or RetryPolicy(max_attempts=3, base_s=60),
             NotifyMetrics(self.registry),
-            WorkerConfig(public_base_url="https://notify"),
-            lambda: NOW,
+            WorkerConfig(public_base_url="https://notify", **config),
+            clock,
         )
 
     async def add(self, channel: Channel, address: str, **fields: Any) -> Delivery:
         did = f"d{len(self.deliveries.items)}"
         news = News("e1", "report.assigned", "k", "r1", "agency/assigned", {"report_id": "r1"})
+        now = self.clock()
         delivery = Delivery(
             did, news, RecipientKind.AGENCY, "roads", "***", channel, BOX.seal(address, aad=did),
-            None, "vi", DeliveryStatus.PENDING, None, 0, NOW - timedelta(seconds=1),
-            NOW - timedelta(seconds=30), None,
+            None, "vi", DeliveryStatus.PENDING, None, 0, now - timedelta(seconds=1),
+            now - timedelta(seconds=30), None,
         )  # fmt: skip
         delivery = replace(delivery, **fields)
         await self.deliveries.record(delivery)

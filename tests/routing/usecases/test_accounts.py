@@ -31,7 +31,7 @@ async def test_an_unknown_user_is_refused() -> None:
 
 async def test_demo_logins_are_refused_in_production() -> None:
     dev = Routing()
-    await dev.accounts.seed_demo(await dev.jurisdictions.current())
+    await dev.accounts.seed_demo(dev.jurisdictions.current())
     prod = Routing(account_store=dev.account_store, demo_logins=False)
     assert (await dev.accounts.authenticate("ioc", "demo")).agency_id == "ioc"
     with pytest.raises(InvalidCredentials):

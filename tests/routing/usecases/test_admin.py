@@ -77,3 +77,44 @@ async def test_routing_starts_only_once_the_demo_logins_exist() -> None:
     r.account_store.add_if_absent = recording  # type: ignore[method-assign]
     await r.admin.seed_and_publish()
     assert (set(seen), r.jurisdictions.seeded.is_set()) == ({False}, True)
+
+
+def _with_pothole_ward_rule(doc: dict[str, Any]) -> dict[str, Any]:
+    rule = {"id": "pothole@phu-hoi", "category": "pothole", "area": "phu-hoi"}
+    return {**doc, "rules": [*doc["rules"], {**rule, "agency": "phu-hoi-ward"}]}
+
+
+async def test_a_change_routes_from_memory_once_committed() -> None:
+    r = await _seeded()
+    doc = (await r.admin.current()).model_dump(mode="json")
+    await r.admin.replace(_with_pothole_ward_rule(doc), ADMIN)
+    reads = r.jurisdiction_store.reads
+    a = await r.route(category="pothole")
+    assert (a.agency_id, r.jurisdictions.current().version) == ("phu-hoi-ward", 2)
+    assert r.jurisdiction_store.reads == reads
+
+
+async def test_a_refused_change_is_not_held() -> None:
+    r = await _seeded()
+    r.jurisdiction_store.refuse = AreaRefused("phu-hoi", "bad loop")
+    doc = (await r.admin.current()).model_dump(mode="json")
+    with pytest.raises(InvalidJurisdiction):
+        await r.admin.replace(_with_pothole_ward_rule(doc), ADMIN)
+    assert (await r.route(category="pothole")).agency_id == "transport-dept"
+
+
+async def test_another_replicas_change_is_held_after_a_refresh() -> None:
+    r = await _seeded()
+    other = Routing(jurisdiction_store=r.jurisdiction_store)
+    doc = (await other.admin.current()).model_dump(mode="json")
+    await other.admin.replace(_with_pothole_ward_rule(doc), ADMIN)
+    assert (await r.route("r1", category="pothole")).agency_id == "transport-dept"
+    assert (await r.jurisdictions.refresh()).version == 2
+    assert (await r.route("r2", category="pothole")).agency_id == "phu-hoi-ward"
+
+
+async def test_a_refresh_with_no_change_reads_only_the_version() -> None:
+    r = await _seeded()
+    reads = r.jurisdiction_store.reads
+    await r.jurisdictions.refresh()
+    assert (r.jurisdiction_store.reads, r.jurisdictions.current().version) == (reads, 1)

@@ -39,7 +39,7 @@ async def test_gauges_count_open_and_overdue_per_agency() -> None:
     await r.route("r1")
     r.clock.advance(hours=73)
     await r.route("r2")
-    await r.deadlines.refresh_gauges()
+    await r.deadlines.check()
     assert r.metric("routing_open_assignments", agency="phu-hoi-ward") == 2
     assert r.metric("routing_overdue_assignments", agency="phu-hoi-ward") == 1
     assert r.metric("routing_open_assignments", agency="ioc") == 0

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from services.routing.domain.assignment import AState, QueueFilter
+from services.routing.domain.assignment import AState
 from services.routing.domain.errors import (
     InvalidTransition,
     NoSuchAssignment,
     UnknownAgency,
     UnsupportedPhoto,
 )
+from services.routing.domain.queue import QueueFilter
 from tests.routing.fakes import OPERATOR, Routing, png, staff
 
 WARD = staff("phu-hoi-ward")
