@@ -531,7 +531,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         "--history",
         type=int,
         default=None,
-        help="reports stored for the second pass (default 5000; quick 1000; 0: none; issue 11: 50000)",
+        help="reports stored for the second pass (default 50,000; quick 1,000; 0: none)",
     )
     p.add_argument(
         "--history-days", type=float, default=365, help="closed history spread over this many days"
@@ -631,7 +631,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         "duration": (60.0, 10.0),
         "rates": ([5.0, 10.0], [5.0]),
         "load_duration": (15.0, 5.0),
-        "history": (5000, 1000),
+        "history": (50_000, 1000),
         "templates": (40, 12),
         "one_client": (60, 20),
         "idle": (10.0, 5.0),

@@ -96,10 +96,7 @@ def _settings(
         },
         "routing": {"console_intake_url": urls["intake"]},
         "notify": {"web_allowed_origins": others("notify"), "sse_poll_interval_s": 0.2},
-        "analytics": {
-            "areas_url": urls["routing"] + "/console/areas.json",
-            "projector_interval_s": 0.2,
-        },
+        "analytics": {"areas_url": urls["routing"] + "/console/areas.json"},
     }
     for svc, changes in extra(urls).items():
         pages[svc].update(changes)
