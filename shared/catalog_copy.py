@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from shared.events import CATALOG_KEY, CatalogV1
+from shared.catalog import CATALOG_KEY, CatalogV1
 from shared.mongo import Document
 
 log = logging.getLogger(__name__)

@@ -14,6 +14,8 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from shared.catalog import CatalogV1
+
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -30,6 +32,7 @@ class Topic(StrEnum):
     REPORT_RATED = "report.rated"
     REPORT_REOPENED = "report.reopened"
     REPORT_SUPPORTED = "report.supported"
+    REPORT_RECATEGORIZED = "report.recategorized"
     JURISDICTION_CATALOG = "jurisdiction.catalog"
 
 
@@ -108,6 +111,25 @@ class GeoPoint(BaseModel):
     lon: float = Field(ge=-180, le=180, description="Longitude, WGS84")
 
 
+class SuggestionV1(BaseModel):
+    category: str
+    confidence: float = Field(ge=0, le=1)
+
+
+class TriageV1(BaseModel):
+    """What the category model said about a report when it was filed (issue 14)."""
+
+    model_version: str = Field(description="The promoted model that scored the description")
+    suggestions: list[SuggestionV1] = Field(description="Most likely first (at most three)")
+    chosen_by: Literal["resident", "model"] = Field(
+        description="`model`: the resident gave no category and the suggestion was confident"
+    )
+    disputed: bool = Field(
+        default=False,
+        description="The model strongly disputes the resident's category: triage by hand",
+    )
+
+
 class ReportCreatedV1(BaseModel):
     """A resident filed a report (or the reconciler re-published one still `received`)."""
 
@@ -124,6 +146,7 @@ class ReportCreatedV1(BaseModel):
     contact_sealed: str | None = Field(
         default=None, description="Reporter contact, AES-GCM sealed for notify; never plain"
     )
+    triage: TriageV1 | None = Field(default=None, description="The category model's opinion")
 
 
 class ReportAssignedV1(BaseModel):
@@ -213,6 +236,18 @@ class ReportSupportedV1(BaseModel):
     at: AwareDatetime
 
 
+class ReportRecategorizedV1(BaseModel):
+    """An IOC operator changed the report's category (a correction the category model learns from).
+    Routing re-routes it: a `report.assigned` with reason `reroute` follows in the same commit."""
+
+    report_id: str
+    previous_category: str
+    category: str
+    by: str = Field(description="operator or agency id, never a person's identity")
+    reason: str | None = None
+    at: AwareDatetime
+
+
 PAYLOADS: dict[str, type[BaseModel]] = {
     Topic.REPORT_CREATED: ReportCreatedV1,
     Topic.REPORT_ASSIGNED: ReportAssignedV1,
@@ -226,56 +261,8 @@ PAYLOADS: dict[str, type[BaseModel]] = {
     Topic.REPORT_RATED: ReportRatedV1,
     Topic.REPORT_REOPENED: ReportReopenedV1,
     Topic.REPORT_SUPPORTED: ReportSupportedV1,
+    Topic.REPORT_RECATEGORIZED: ReportRecategorizedV1,
 }
 
 
-# ------------------------------------------------------------- jurisdiction.catalog (v1)
-
-
-class CategoryAttributeV1(BaseModel):
-    """An extra field a resident fills in; maps 1:1 to an Open311 service-definition attribute."""
-
-    code: str
-    datatype: Literal["string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"]
-    required: bool = False
-    variable: bool = True
-    description: dict[str, str] = Field(description="Prompt by language: {'vi': ..., 'en': ...}")
-    order: int = 1
-    values: list[dict[str, Any]] = Field(
-        default_factory=list,
-        description="For list types: [{'key': ..., 'name': {'vi':..,'en':..}}]",
-    )
-
-
-class CategoryV1(BaseModel):
-    code: str
-    name: dict[str, str] = Field(description="{'vi': ..., 'en': ...}")
-    description: dict[str, str] = Field(default_factory=dict)
-    group: str
-    keywords: list[str] = Field(default_factory=list)
-    priority: Literal["low", "normal", "high", "urgent"] = "normal"
-    deadline_hours: int = Field(ge=1)
-    attributes: list[CategoryAttributeV1] = Field(default_factory=list)
-    active: bool = True
-
-
-class AgencyRefV1(BaseModel):
-    id: str
-    name: dict[str, str]
-    kind: str
-    contacts: dict[str, str] = Field(
-        default_factory=dict, description="Public contact points: email, webhook_url, sms"
-    )
-
-
-class CatalogV1(BaseModel):
-    """The whole category catalogue, published on a compacted topic under one key."""
-
-    version: int = Field(ge=1, description="Increases with every change")
-    published_at: AwareDatetime
-    categories: list[CategoryV1]
-    agencies: list[AgencyRefV1] = Field(default_factory=list)
-
-
-CATALOG_KEY = "catalog"
 PAYLOADS[Topic.JURISDICTION_CATALOG] = CatalogV1

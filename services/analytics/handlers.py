@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from services.analytics.usecases.events import KeepCatalog, ProjectEvents
 from shared.batch import BatchHandler, Incoming, event_scope
-from shared.events import REPORT_TOPICS, CatalogV1, CloudEvent, Topic
+from shared.catalog import CatalogV1
+from shared.events import REPORT_TOPICS, CloudEvent, Topic
 from shared.uow import UnitOfWork
 
 # What analytics does with each topic (for the AsyncAPI document).

@@ -9,7 +9,8 @@ import logging
 from services.intake.domain.projection import CONSUMED, Fact, fact_from_event
 from services.intake.usecases.events import ConsumedEvents
 from shared.batch import Incoming, event_ids, event_scope
-from shared.events import CatalogV1, Topic
+from shared.catalog import CatalogV1
+from shared.events import Topic
 from shared.uow import UnitOfWork
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ from services.intake.domain.report import (
     ReportDraft,
 )
 from services.intake.usecases.create import Created
-from shared.events import CategoryV1
+from shared.catalog import CategoryV1
 
 EMAIL_RE = r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{1,60}$"
 PHONE_RE = r"^\+?[0-9 ().-]{5,32}$"

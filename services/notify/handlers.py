@@ -9,14 +9,8 @@ from services.notify.domain.model import Incoming
 from services.notify.usecases.events import Arrival, CatalogArrival, RecordEvents
 from shared.batch import Incoming as Polled
 from shared.batch import event_scope
-from shared.events import (
-    PAYLOADS,
-    REPORT_TOPICS,
-    CatalogV1,
-    CloudEvent,
-    ReportCreatedV1,
-    Topic,
-)
+from shared.catalog import CatalogV1
+from shared.events import PAYLOADS, REPORT_TOPICS, CloudEvent, ReportCreatedV1, Topic
 from shared.uow import UnitOfWork
 
 # Fields of a payload that notify never keeps (resident text, places, photos, sealed contact).

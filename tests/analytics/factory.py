@@ -8,10 +8,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from services.analytics.domain.facts import Recorded
+from shared.catalog import AgencyRefV1, CatalogV1, CategoryV1
 from shared.events import (
-    AgencyRefV1,
-    CatalogV1,
-    CategoryV1,
     CloudEvent,
     GeoPoint,
     ReportAcceptedV1,

@@ -14,7 +14,7 @@ from services.analytics.domain.figures import Breakdown, CellCount, Group, Total
 from services.analytics.domain.history import History, Projected
 from services.analytics.domain.rollups import Counts, RollupBasis, RollupKey
 from services.analytics.domain.stats import Filters, Interval
-from shared.events import CatalogV1
+from shared.catalog import CatalogV1
 
 
 class FakeFacts:

@@ -19,14 +19,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.intake.app import build_app
 from services.intake.settings import IntakeSettings
 from services.intake.usecases import Intake
-from shared.events import (
-    CATALOG_KEY,
-    CatalogV1,
-    CategoryAttributeV1,
-    CategoryV1,
-    CloudEvent,
-    Topic,
-)
+from shared.catalog import CATALOG_KEY, CatalogV1, CategoryAttributeV1, CategoryV1
+from shared.events import CloudEvent, Topic
 from shared.kafka import all_topics, ensure_topics
 from shared.mongo import Document
 from shared.outbox import encode

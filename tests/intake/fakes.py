@@ -24,8 +24,9 @@ from services.intake.usecases.open311 import Open311
 from services.intake.usecases.queries import Queries
 from services.intake.usecases.resident import ResidentActions
 from services.intake.usecases.upkeep import Upkeep
+from shared.catalog import CatalogV1
 from shared.crypto import PiiBox
-from shared.events import OPEN_STATUSES, CatalogV1, Status
+from shared.events import OPEN_STATUSES, Status
 from shared.uow import FakeTransactions
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)

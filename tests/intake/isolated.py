@@ -18,7 +18,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from services.intake.app import build_app
 from services.intake.settings import IntakeSettings
-from shared.events import CATALOG_KEY, CloudEvent, Topic
+from shared.catalog import CATALOG_KEY
+from shared.events import CloudEvent, Topic
 from shared.kafka import all_topics, ensure_topics
 from shared.mongo import Document
 from shared.outbox import encode

@@ -14,15 +14,8 @@ from datetime import timedelta
 
 import pytest
 
-from shared.events import (
-    CATALOG_KEY,
-    CatalogV1,
-    CloudEvent,
-    ReportAcceptedV1,
-    ReportAssignedV1,
-    Topic,
-    utcnow,
-)
+from shared.catalog import CATALOG_KEY, CatalogV1
+from shared.events import CloudEvent, ReportAcceptedV1, ReportAssignedV1, Topic, utcnow
 from tests.conftest import Infra
 from tests.intake.conftest import CATALOG, ROUTING, lifecycle, report_body
 from tests.intake.isolated import PROBE, Isolated, isolated_intake, kind

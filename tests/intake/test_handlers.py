@@ -11,15 +11,8 @@ import pytest
 from services.intake.domain.projection import CONSUMED
 from services.intake.handlers import TOPICS, Handlers
 from shared.batch import Incoming
-from shared.events import (
-    CATALOG_KEY,
-    CatalogV1,
-    CloudEvent,
-    ReportAcceptedV1,
-    ReportAssignedV1,
-    Status,
-    Topic,
-)
+from shared.catalog import CATALOG_KEY, CatalogV1
+from shared.events import CloudEvent, ReportAcceptedV1, ReportAssignedV1, Status, Topic
 from shared.uow import FakeUnitOfWork
 from tests.intake.conftest import CATALOG, lifecycle
 from tests.intake.fakes import INTAKE, ROUTING, T0, a_report, world

@@ -9,7 +9,8 @@ from datetime import timedelta
 import pytest
 
 from services.intake.domain.projection import Fact
-from shared.events import CatalogV1, Status
+from shared.catalog import CatalogV1
+from shared.events import Status
 from shared.uow import FakeUnitOfWork, UnitOfWork
 from tests.intake.conftest import CATALOG
 from tests.intake.fakes import INTAKE, ROUTING, T0, a_report, world

@@ -12,7 +12,8 @@ import httpx
 import pytest
 from pymongo import AsyncMongoClient
 
-from shared.events import AgencyRefV1, CloudEvent
+from shared.catalog import AgencyRefV1
+from shared.events import CloudEvent
 from shared.kafka import all_topics, ensure_topics
 from tests.conftest import Infra
 from tests.notify.harness import (

@@ -25,8 +25,9 @@ from services.notify.handlers import EventHandlers
 from services.notify.usecases.catalogue import CatalogueCache
 from services.notify.usecases.events import NewsConfig, RecordEvents
 from shared.batch import Incoming as Polled
+from shared.catalog import CatalogV1
 from shared.crypto import PiiBox
-from shared.events import CatalogV1, CloudEvent, Topic, utcnow
+from shared.events import CloudEvent, Topic, utcnow
 from shared.settings import DEV_PII_KEY
 from shared.uow import FakeTransactions, Session, UnitOfWork
 

@@ -17,11 +17,9 @@ from devstack.servers import free_port
 from services.notify.app import build_app
 from services.notify.settings import NotifySettings
 from shared.auth import AuthConfig, Principal, TokenCodec
+from shared.catalog import AgencyRefV1, CatalogV1, CategoryV1
 from shared.crypto import PiiBox
 from shared.events import (
-    AgencyRefV1,
-    CatalogV1,
-    CategoryV1,
     CloudEvent,
     GeoPoint,
     ReportAssignedV1,

@@ -30,7 +30,7 @@ import pytest
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from shared.events import AgencyRefV1
+from shared.catalog import AgencyRefV1
 from shared.kafka import all_topics, ensure_topics
 from tests.conftest import Infra
 from tests.notify.harness import (

@@ -23,9 +23,10 @@ from services.notify.stores import (
 )
 from services.notify.usecases.catalogue import CatalogueCache
 from services.notify.usecases.events import NewsConfig, RecordEvents
+from shared.catalog import AgencyRefV1
 from shared.catalog_copy import CatalogCopy
 from shared.crypto import PiiBox
-from shared.events import AgencyRefV1, CloudEvent, utcnow
+from shared.events import CloudEvent, utcnow
 from shared.mongo import ensure_indexes, make_client
 from shared.outbox import Outbox
 from shared.settings import DEV_PII_KEY

@@ -9,8 +9,9 @@ import pytest
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from shared.catalog import CATALOG_KEY, CatalogV1
 from shared.catalog_copy import CatalogCopy
-from shared.events import CATALOG_KEY, CatalogV1, utcnow
+from shared.events import utcnow
 from shared.mongo import Document
 from shared.photos import PhotoStore
 from tests.conftest import Infra

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from shared.events import CatalogV1
+from shared.catalog import CatalogV1
 
 
 def pick(names: Mapping[str, str] | None, lang: str) -> str | None:

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 
 from services.analytics.usecases.ports import CatalogReader
-from shared.events import CatalogV1
+from shared.catalog import CatalogV1
 from shared.uow import Session
 
 

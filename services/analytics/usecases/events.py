@@ -10,7 +10,8 @@ from services.analytics.domain.history import project, recorded
 from services.analytics.domain.rollups import Delta
 from services.analytics.usecases.catalog import CatalogMemory
 from services.analytics.usecases.ports import Catalogs, Histories, Rollups
-from shared.events import CatalogV1, CloudEvent
+from shared.catalog import CatalogV1
+from shared.events import CloudEvent
 from shared.uow import UnitOfWork
 
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from shared.events import CatalogV1, CategoryAttributeV1, CategoryV1
+from shared.catalog import CatalogV1, CategoryAttributeV1, CategoryV1
 
 from .errors import InvalidInput, UnknownCategory
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from services.intake.domain.projection import Fact, apply
-from shared.events import CatalogV1
+from shared.catalog import CatalogV1
 from shared.uow import UnitOfWork
 
 from .ports import CatalogCopies, Reports

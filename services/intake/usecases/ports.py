@@ -10,7 +10,7 @@ from typing import Protocol
 from services.intake.domain.filters import FeedFilter, FeedSlice, RequestFilter
 from services.intake.domain.idempotency import IdempotencyRecord
 from services.intake.domain.report import Report, TimelineEntry
-from shared.events import CatalogV1
+from shared.catalog import CatalogV1
 from shared.uow import Session
 
 

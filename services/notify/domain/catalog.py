@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from services.notify.domain.model import AgencyContact
-from shared.events import CatalogV1
+from shared.catalog import CatalogV1
 
 
 @dataclass(frozen=True)

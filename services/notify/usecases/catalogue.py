@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from services.notify.domain.catalog import Directory, directory_of
 from services.notify.usecases.ports import Catalogs
-from shared.events import CatalogV1
+from shared.catalog import CatalogV1
 from shared.uow import Session
 
 

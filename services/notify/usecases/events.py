@@ -41,8 +41,9 @@ from services.notify.usecases.backfill import Backfill
 from services.notify.usecases.catalogue import CatalogueCache
 from services.notify.usecases.ports import Deliveries, Preferences, Reports
 from services.notify.usecases.recording import Planned, Recorded, Recorder
+from shared.catalog import CatalogV1
 from shared.crypto import PiiBox
-from shared.events import CatalogV1, Topic
+from shared.events import Topic
 from shared.uow import UnitOfWork
 
 log = logging.getLogger(__name__)

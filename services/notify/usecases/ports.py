@@ -16,7 +16,7 @@ from services.notify.domain.model import (
     ReportView,
     StatusChange,
 )
-from shared.events import CatalogV1
+from shared.catalog import CatalogV1
 from shared.uow import Session
 
 

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Response
 
 from services.routing.api.deps import AdminDep, PhotosDep
 from services.routing.api.schemas import AgencyOut, Items
-from shared.events import CategoryV1
+from shared.catalog import CategoryV1
 
 router = APIRouter(tags=["catalogue"])
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from services.routing.domain.errors import InvalidJurisdiction
 from services.routing.domain.geometry import geometry_errors
-from shared.events import AgencyRefV1, CategoryV1
+from shared.catalog import AgencyRefV1, CategoryV1
 
 Level = Literal["province", "district", "ward"]
 

@@ -10,7 +10,8 @@ from services.routing.domain.errors import AreaRefused, InvalidJurisdiction
 from services.routing.domain.jurisdiction import Agency, Jurisdiction, parse
 from services.routing.usecases.accounts import Accounts
 from services.routing.usecases.workflow import Clock, Jurisdictions
-from shared.events import CATALOG_KEY, AgencyRefV1, CatalogV1, CategoryV1, Topic
+from shared.catalog import CATALOG_KEY, AgencyRefV1, CatalogV1, CategoryV1
+from shared.events import Topic
 from shared.uow import Transactions, UnitOfWork
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,8 @@ import pytest
 
 from services.analytics.usecases.catalog import CatalogMemory
 from services.analytics.usecases.events import KeepCatalog, ProjectEvents
-from shared.events import CatalogV1, CloudEvent, Topic
+from shared.catalog import CatalogV1
+from shared.events import CloudEvent, Topic
 from shared.uow import FakeTransactions
 from tests.analytics.factory import catalog_event, full_story
 from tests.analytics.fakes import FakeCatalog, FakeFacts, FakeRollups

@@ -10,7 +10,7 @@ from services.analytics.domain.errors import InvalidDateRange
 from services.analytics.domain.figures import Breakdown, CellCount, Totals
 from services.analytics.domain.stats import Filters, GridLimits
 from services.analytics.usecases.statistics import Statistics
-from shared.events import CatalogV1
+from shared.catalog import CatalogV1
 from tests.analytics.factory import catalog_event
 from tests.analytics.fakes import FakeAggregations, FakeCatalog, group
 

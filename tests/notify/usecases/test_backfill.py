@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from services.notify.domain.model import Channel, DeliveryStatus, RecipientKind
-from shared.events import AgencyRefV1
+from shared.catalog import AgencyRefV1
 from tests.notify.fakes import Rig
 from tests.notify.harness import assigned, catalog, resolved
 

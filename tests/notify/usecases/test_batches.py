@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from services.notify.domain.model import Channel, DeliveryStatus, RecipientKind
-from shared.events import AgencyRefV1, CatalogV1, CloudEvent, Status
+from shared.catalog import AgencyRefV1, CatalogV1
+from shared.events import CloudEvent, Status
 from tests.notify.fakes import FakeHandoff, Rig
 from tests.notify.harness import assigned, catalog, created, resolved
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from services.notify.domain.model import Channel, DeliveryStatus, RecipientKind
-from shared.events import AgencyRefV1, Status
+from shared.catalog import AgencyRefV1
+from shared.events import Status
 from tests.notify.fakes import BOX, TOKENS, Rig
 from tests.notify.harness import assigned, catalog, created, resolved
 

@@ -35,6 +35,7 @@ report.escalated
 report.rated
 report.reopened
 report.supported
+report.recategorized
 "
 CATALOG_TOPIC="jurisdiction.catalog"
 

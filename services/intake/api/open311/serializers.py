@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from services.intake.domain.catalog import localized
 from services.intake.domain.report import Report
 from services.intake.domain.updates import Update
-from shared.events import CategoryV1
+from shared.catalog import CategoryV1
 
 JSON_TYPE = "application/json; charset=utf-8"
 XML_TYPE = "text/xml; charset=utf-8"
