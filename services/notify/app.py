@@ -13,6 +13,7 @@ from services.notify import api
 from services.notify.api.deps import NotifyApi
 from services.notify.channels import EmailSender, SmsGatewaySender, SmtpConfig, WebhookSender
 from services.notify.domain.delivery import RetryPolicy, UnsubscribeTokens
+from services.notify.domain.destinations import DestinationPolicy
 from services.notify.domain.model import Channel
 from services.notify.domain.sending import Sender
 from services.notify.errors import ERRORS
@@ -45,10 +46,17 @@ from shared.web import allow_origins
 log = logging.getLogger(__name__)
 
 
+def webhook_destinations(settings: NotifySettings) -> DestinationPolicy:
+    production = settings.environment == "production"
+    return DestinationPolicy.of(production=production, allow_list=settings.webhook_allowed_networks)
+
+
 def build_senders(settings: NotifySettings) -> tuple[dict[Channel, Sender], dict[Channel, str]]:
     """The enabled senders, and why each other channel is off."""
     senders: dict[Channel, Sender] = {
-        Channel.WEBHOOK: WebhookSender(settings.webhook_secret, settings.webhook_timeout_s)
+        Channel.WEBHOOK: WebhookSender(
+            settings.webhook_secret, webhook_destinations(settings), settings.webhook_timeout_s
+        )
     }
     disabled: dict[Channel, str] = {}
     if settings.smtp_host:
@@ -127,7 +135,7 @@ def reporting_channels(disabled: dict[Channel, str]) -> Lifespan:
 
 
 def build_app(settings: NotifySettings) -> FastAPI:
-    runtime = Runtime(settings, INDEXES)
+    runtime = Runtime(settings, INDEXES, emits=False)  # produces nothing: no outbox relay
     reports, deliveries = ReportStore(runtime.db), DeliveryStore(runtime.db)
     preferences = PreferenceStore(runtime.db)
     catalogue = CatalogueCache(CatalogCopy(runtime.db, max_age_s=settings.catalog_refresh_s))
@@ -152,8 +160,10 @@ def build_app(settings: NotifySettings) -> FastAPI:
         handoff=worker,
     )
     hub = StatusHub(reports, settings.sse_poll_interval_s)
-    limit = StreamLimit(settings.sse_max_streams, metrics.sse_streams.set)
-    config = StreamConfig(settings.sse_keepalive_s)
+    limit = StreamLimit(
+        settings.sse_max_streams, settings.sse_max_streams_per_client, metrics.sse_streams.set
+    )
+    config = StreamConfig(settings.sse_keepalive_s, settings.sse_max_lifetime_s)
     stream = StatusStream(reports, hub, limit, config, runtime.stopping)
     # One Kafka consumer for all topics: one group join instead of thirteen.
     handlers = EventHandlers(events)

@@ -9,6 +9,7 @@ import json
 import smtplib
 import ssl
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -18,21 +19,24 @@ from typing import Any
 import httpx
 
 from services.notify.domain.delivery import sign_webhook
+from services.notify.domain.destinations import DestinationPolicy, RefusedDestination
 from services.notify.domain.sending import DeliveryError, Message
+from services.notify.egress import Resolve, guarded_client, resolve
 
 
 class HttpClient:
     """One `httpx.AsyncClient` for a sender, made on first use in the running event loop: its
     connections and TLS setup are reused (making a client costs more than a local POST)."""
 
-    def __init__(self) -> None:
+    def __init__(self, make: Callable[[], httpx.AsyncClient] = httpx.AsyncClient) -> None:
+        self._make = make
         self._client: httpx.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def get(self) -> httpx.AsyncClient:
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop:
-            self._client, self._loop = httpx.AsyncClient(), loop
+            self._client, self._loop = self._make(), loop
         return self._client
 
     async def aclose(self) -> None:
@@ -41,20 +45,31 @@ class HttpClient:
         self._client = self._loop = None
 
 
-async def _post(
-    client: HttpClient, channel: str, url: str, timeout_s: float, **request: Any
-) -> None:
-    """POSTs and turns every failure into a `DeliveryError` (permanent when retrying is futile)."""
+# What a failed POST is recorded as: a bounded category, so that the delivery log does not
+# tell whoever edits a webhook URL what answered at that address (or how).
+REFUSED, TIMEOUT, CONNECTION_FAILED = "refused_destination", "timeout", "connection_failed"
+
+
+def _failure(code: int) -> DeliveryError:
+    """A non-2xx answer: 3xx (redirects are not followed) and 4xx other than timeouts and
+    throttling mean the request itself is wrong, so retrying it cannot succeed."""
+    category = f"http_{code // 100}xx" if 300 <= code < 600 else "http_other"
+    permanent = 300 <= code < 500 and code not in (408, 409, 425, 429)
+    return DeliveryError(category, permanent=permanent)
+
+
+async def _post(client: HttpClient, url: str, timeout_s: float, **request: Any) -> None:
+    """POSTs and turns every failure into a `DeliveryError` with a bounded category."""
     try:
         response = await client.get().post(url, timeout=timeout_s, **request)
-    except httpx.HTTPError as exc:
-        raise DeliveryError(f"{channel} unreachable: {type(exc).__name__}") from None
-    code = response.status_code
-    if code >= 300:
-        # 4xx other than timeouts and throttling means the request itself is wrong: retrying
-        # the same request cannot succeed.
-        permanent = 400 <= code < 500 and code not in (408, 409, 425, 429)
-        raise DeliveryError(f"{channel} answered HTTP {code}", permanent=permanent)
+    except RefusedDestination:
+        raise DeliveryError(REFUSED, permanent=True) from None
+    except httpx.TimeoutException:
+        raise DeliveryError(TIMEOUT) from None
+    except httpx.HTTPError:
+        raise DeliveryError(CONNECTION_FAILED) from None
+    if response.status_code >= 300 or response.status_code < 200:
+        raise _failure(response.status_code)
 
 
 @dataclass(frozen=True)
@@ -84,6 +99,8 @@ class EmailSender:
         email["Message-ID"] = make_msgid(idstring=message.delivery_id[:16])
         if message.unsubscribe_url:
             email["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
+            # RFC 8058: clients may POST to that URL; GET only asks for confirmation.
+            email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         email.set_content(message.text)
         email.add_alternative(message.html, subtype="html")
         return email
@@ -116,12 +133,20 @@ class EmailSender:
 
 
 class WebhookSender:
-    """POSTs the JSON body signed with HMAC-SHA256 over `"{timestamp}.{body}"`."""
+    """POSTs the JSON body signed with HMAC-SHA256 over `"{timestamp}.{body}"`, only to
+    destinations `policy` allows (checked on the URL, then on each address connected to)."""
 
-    def __init__(self, secret: str, timeout_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        secret: str,
+        policy: DestinationPolicy,
+        timeout_s: float = 10.0,
+        resolver: Resolve = resolve,
+    ) -> None:
         self._secret = secret
+        self.policy = policy
         self.timeout_s = timeout_s
-        self.http = HttpClient()
+        self.http = HttpClient(lambda: guarded_client(policy, resolver))
 
     def request(self, message: Message, now: int | None = None) -> tuple[bytes, dict[str, str]]:
         body = json.dumps(message.payload, ensure_ascii=False, separators=(",", ":")).encode()
@@ -139,10 +164,12 @@ class WebhookSender:
         await self.http.aclose()
 
     async def send(self, message: Message) -> None:
+        try:
+            self.policy.check_url(message.address)
+        except RefusedDestination:
+            raise DeliveryError(REFUSED, permanent=True) from None
         body, headers = self.request(message)
-        await _post(
-            self.http, "webhook", message.address, self.timeout_s, content=body, headers=headers
-        )
+        await _post(self.http, message.address, self.timeout_s, content=body, headers=headers)
 
 
 class SmsGatewaySender:
@@ -160,4 +187,4 @@ class SmsGatewaySender:
     async def send(self, message: Message) -> None:
         headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
         body = {"to": message.address, "text": message.text, "reference": message.delivery_id}
-        await _post(self.http, "sms gateway", self.url, self.timeout_s, json=body, headers=headers)
+        await _post(self.http, self.url, self.timeout_s, json=body, headers=headers)

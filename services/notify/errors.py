@@ -5,6 +5,7 @@ from __future__ import annotations
 from services.notify.domain.errors import (
     InvalidUnsubscribeToken,
     ReportNotFound,
+    TooManyClientStreams,
     TooManyStreams,
 )
 from shared.errors import ErrorTable
@@ -13,4 +14,5 @@ ERRORS: ErrorTable = {
     InvalidUnsubscribeToken: 400,
     ReportNotFound: 404,
     TooManyStreams: 503,  # with Retry-After
+    TooManyClientStreams: 429,  # with Retry-After
 }

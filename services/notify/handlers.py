@@ -64,6 +64,11 @@ class EventHandlers:
             str(topic): f"Records who hears about `{topic}` and the report's status change."
             for topic in REPORT_TOPICS
         }
+        # Told by the `report.assigned` (reason `reroute`) that follows in the same commit.
+        docs[str(Topic.REPORT_RECATEGORIZED)] = (
+            "Keeps the corrected category (later messages name it); tells nobody itself: the "
+            "`report.assigned` that follows tells the resident and the new agency."
+        )
         catalog = "Keeps the newest catalogue: agencies' public contacts and category names."
         return docs | {str(Topic.JURISDICTION_CATALOG): catalog}
 

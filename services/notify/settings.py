@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
+from services.notify.domain.destinations import networks
 from shared.secrets import Secret
 from shared.settings import DEV_JWT_SECRET, ServiceSettings
 
@@ -44,6 +45,12 @@ class NotifySettings(ServiceSettings):
 
     webhook_secret: str = Field(default=DEV_WEBHOOK_SECRET, description="Signs agency webhooks")
     webhook_timeout_s: float = Field(default=10.0, gt=0)
+    webhook_allowed_networks: str | None = Field(
+        default=None,
+        description="Comma-separated networks (CIDR) agency webhooks may reach although they "
+        "are not public (loopback, private, link-local). Unset: none in production, loopback "
+        "elsewhere. Production sends to https URLs only.",
+    )
 
     sms_gateway_url: str | None = Field(default=None, description="Unset: the SMS channel is off")
     sms_gateway_token: SecretStr | None = None
@@ -102,6 +109,22 @@ class NotifySettings(ServiceSettings):
     sse_max_streams: int = Field(
         default=1000, ge=1, description="Open status streams per process; more get 503"
     )
+    sse_max_streams_per_client: int = Field(
+        default=16,
+        ge=1,
+        description="Open status streams per client address and process; more get 429 "
+        "(residents behind one carrier NAT share an address)",
+    )
+    sse_max_lifetime_s: float = Field(
+        default=600.0, gt=0, description="A stream ends after this; the browser reconnects"
+    )
+
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def _networks(cls, value: str | None) -> str | None:
+        if value is not None:
+            networks(value)  # a ValueError names the bad entry
+        return value
 
     def secrets(self) -> dict[str, Secret]:
         return {

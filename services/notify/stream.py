@@ -78,34 +78,53 @@ class StatusHub:
 class StreamSlot:
     """One admitted stream; `release` is idempotent (called from more than one exit path)."""
 
-    def __init__(self, limit: StreamLimit) -> None:
+    def __init__(self, limit: StreamLimit, client: str) -> None:
         self._limit = limit
+        self._client = client
         self._held = True
 
     def release(self) -> None:
         if self._held:
             self._held = False
-            self._limit._release()
+            self._limit._release(self._client)
 
 
 class StreamLimit:
-    """Caps the live status streams one process holds open (each is a socket and a task)."""
+    """Caps the live status streams one process holds open (each is a socket and a task), in
+    all and per client address (one client cannot take every slot)."""
 
-    def __init__(self, max_streams: int, on_change: Callable[[int], None] | None = None) -> None:
+    def __init__(
+        self,
+        max_streams: int,
+        max_per_client: int,
+        on_change: Callable[[int], None] | None = None,
+    ) -> None:
         self.max_streams = max_streams
+        self.max_per_client = max_per_client
         self.open = 0
+        self._by_client: dict[str, int] = {}
         self._on_change = on_change
 
-    def acquire(self) -> StreamSlot | None:
-        """A slot for one more stream, or None when the process is at its cap."""
-        if self.open >= self.max_streams:
+    def client_full(self, client: str) -> bool:
+        return self._by_client.get(client, 0) >= self.max_per_client
+
+    def acquire(self, client: str) -> StreamSlot | None:
+        """A slot for one more stream of `client`, or None when the process or the client is
+        at its cap."""
+        if self.open >= self.max_streams or self.client_full(client):
             return None
         self.open += 1
+        self._by_client[client] = self._by_client.get(client, 0) + 1
         self._changed()
-        return StreamSlot(self)
+        return StreamSlot(self, client)
 
-    def _release(self) -> None:
+    def _release(self, client: str) -> None:
         self.open -= 1
+        left = self._by_client.get(client, 1) - 1
+        if left > 0:
+            self._by_client[client] = left
+        else:
+            self._by_client.pop(client, None)  # the map holds only clients with open streams
         self._changed()
 
     def _changed(self) -> None:

@@ -25,6 +25,7 @@ from shared.events import (
     ReportAssignedV1,
     ReportCreatedV1,
     ReportEscalatedV1,
+    ReportRecategorizedV1,
     ReportResolvedV1,
     Topic,
     utcnow,
@@ -106,6 +107,18 @@ def escalated(report_id: str, agency: str, seq: int = 5) -> CloudEvent:
         at=now,
     )
     return event(Topic.REPORT_ESCALATED, report_id, data, seq, ROUTING)
+
+
+def recategorized(report_id: str, category: str, seq: int = 2) -> CloudEvent:
+    data = ReportRecategorizedV1(
+        report_id=report_id,
+        previous_category="pothole",
+        category=category,
+        by="ioc",
+        reason="not a pothole",
+        at=utcnow(),
+    )
+    return event(Topic.REPORT_RECATEGORIZED, report_id, data, seq, ROUTING)
 
 
 def catalog(agencies: list[AgencyRefV1], version: int = 1) -> CloudEvent:

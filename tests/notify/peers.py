@@ -58,10 +58,12 @@ class Received:
 
 @dataclass
 class HttpReceiver:
-    """Answers 500 to the first `fail_first[path]` requests of a path, then 200."""
+    """Answers 500 to the first `fail_first[path]` requests of a path, then 200; a path of
+    `redirects` answers 302 to its location."""
 
     port: int = 0
     fail_first: dict[str, int] = field(default_factory=dict)
+    redirects: dict[str, str] = field(default_factory=dict)
     requests: list[Received] = field(default_factory=list)
 
     def url(self, path: str) -> str:
@@ -84,8 +86,12 @@ def http_receiver() -> Iterator[HttpReceiver]:
             with lock:
                 seen = len(receiver.at(self.path))
                 status = 500 if seen < receiver.fail_first.get(self.path, 0) else 200
+                location = receiver.redirects.get(self.path)
+                status = 302 if location else status
                 receiver.requests.append(Received(self.path, dict(self.headers), body, status))
             self.send_response(status)
+            if location:
+                self.send_header("Location", location)
             self.send_header("Content-Length", "0")
             self.end_headers()
 

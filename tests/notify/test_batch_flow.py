@@ -9,7 +9,7 @@ from aiokafka import AIOKafkaConsumer
 
 from shared.events import Topic, dlq
 from tests.notify.conftest import Stack
-from tests.notify.harness import assigned, created
+from tests.notify.harness import assigned, created, recategorized
 from tests.notify.test_delivery_flow import rid
 from tests.support import eventually, unique
 
@@ -46,3 +46,13 @@ async def test_a_poison_event_among_good_ones_is_dead_lettered_alone(stack: Stac
     [letter] = await _dead_letters(stack, Topic.REPORT_ASSIGNED, poison.id)
     assert dict(letter.headers)["x-dlq-attempts"] == b"3"
     assert await stack.db.inbox.find_one({"_id": poison.id}) is None
+
+
+async def test_recategorized_through_the_broker_is_applied_and_tells_nobody(stack: Stack) -> None:
+    report = rid()
+    await stack.apply(assigned(report, "roads"))
+    before = {d["id"] for d in await stack.deliveries(report)}
+    await stack.apply(recategorized(report, "streetlight"))  # processed: not dead-lettered
+    view = await stack.db.reports.find_one({"_id": report})
+    assert view["category"] == "streetlight"
+    assert {d["id"] for d in await stack.deliveries(report)} == before

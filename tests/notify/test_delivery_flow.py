@@ -90,13 +90,20 @@ async def test_email_follows_the_language_in_the_contact(stack: Stack) -> None:
     assert mail["Subject"] == "Đã tiếp nhận phản ánh của bạn"
 
 
+async def confirm(link: str) -> httpx.Response:
+    """Follows an unsubscribe link (a confirmation page), then confirms (RFC 8058's POST)."""
+    async with httpx.AsyncClient() as client:
+        assert (await client.get(link)).status_code == 200
+        return await client.post(link, data={"List-Unsubscribe": "One-Click"})
+
+
 async def test_unsubscribe_link_stops_further_emails(stack: Stack) -> None:
     report, address = rid(), f"{rid()}@example.org"
     await stack.publish(created(report, {"email": address}))
     [mail] = await emails_to(stack, address, 1)
     link = re.search(r"http://\S+/api/v1/unsubscribe\?token=\S+", text_of(mail))
     assert link is not None
-    assert (await httpx.AsyncClient().get(link.group(0))).status_code == 200
+    assert (await confirm(link.group(0))).status_code == 200
     await stack.publish(assigned(report, "roads"))
 
     async def skipped() -> list[dict[str, Any]]:
@@ -182,7 +189,7 @@ async def test_sms_opt_out_link_stops_further_sms(stack: Stack) -> None:
     [text] = await sms_to(stack, phone, 1)
     link = re.search(r"http://\S+/api/v1/unsubscribe\?token=\S+", text)
     assert link is not None
-    page = await httpx.AsyncClient().get(link.group(0))
+    page = await confirm(link.group(0))
     assert (page.status_code, "SMS" in page.text) == (200, True)
     await stack.publish(assigned(report, "roads"))
 

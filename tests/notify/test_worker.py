@@ -13,6 +13,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from services.notify.channels import WebhookSender
 from services.notify.domain.delivery import RetryPolicy, UnsubscribeTokens, sent
+from services.notify.domain.destinations import DestinationPolicy
 from services.notify.domain.model import Channel
 from services.notify.metrics import NotifyMetrics
 from services.notify.rendering import Renderer
@@ -30,6 +31,7 @@ from tests.support import eventually, unique
 
 BOX = PiiBox(DEV_PII_KEY)
 POLICY = RetryPolicy(max_attempts=3, base_s=60)
+LOCAL = DestinationPolicy.of(production=False, allow_list=None)  # loopback receivers
 
 
 @pytest.fixture
@@ -51,7 +53,7 @@ def worker(db: AsyncDatabase[Any], registry: CollectorRegistry | None = None) ->
     return DeliveryWorker(
         DeliveryQueue(db),
         PreferenceStore(db),
-        {Channel.WEBHOOK: WebhookSender("secret", timeout_s=5)},
+        {Channel.WEBHOOK: WebhookSender("secret", LOCAL, timeout_s=5)},
         Renderer(),
         BOX,
         UnsubscribeTokens("u"),
@@ -143,7 +145,15 @@ async def test_failed_attempt_stores_its_next_attempt_time(
     after = await stored(db, doc["_id"])
     assert (after["status"], after["attempts"]) == ("failed", 1)
     assert after["next_attempt_at"] >= before + timedelta(seconds=60)
-    assert after["last_error"] == "webhook answered HTTP 500"
+    assert after["last_error"] == "http_5xx"
+
+
+async def test_webhook_to_a_metadata_address_is_dead_at_once(db: AsyncDatabase[Any]) -> None:
+    doc = delivery("http://169.254.169.254/latest/meta-data/")
+    await db[DELIVERIES].insert_one(doc)
+    await worker(db).work_once()
+    after = await stored(db, doc["_id"])
+    assert (after["status"], after["last_error"]) == ("dead", "refused_destination")
 
 
 async def test_last_failed_attempt_is_dead(db: AsyncDatabase[Any], http: HttpReceiver) -> None:

@@ -55,6 +55,7 @@ async def _sse(
     responses={
         200: {"content": {"text/event-stream": {}}},
         404: {"description": "No event of this report has reached notify"},
+        429: {"description": "This client holds its maximum of open streams; see Retry-After"},
         503: {"description": "This process holds its maximum of open streams; see Retry-After"},
     },
 )
@@ -66,9 +67,12 @@ async def status_stream(
 ) -> Response:
     """Server-Sent Events: each status change of the report (`event: status`, `id:` its
     number in the report's history), resuming after `Last-Event-ID`; keep-alive comments.
-    404 for a report notify has never heard of; 503 with `Retry-After` when this process
-    already holds `SSE_MAX_STREAMS` open streams."""
-    slot = await stream.open(report_id)
+    The stream ends after `SSE_MAX_LIFETIME_S` (the browser reconnects with `Last-Event-ID`).
+    404 for a report notify has never heard of; 429 with `Retry-After` when this client
+    already holds `SSE_MAX_STREAMS_PER_CLIENT` open streams, 503 when this process holds
+    `SSE_MAX_STREAMS`."""
+    # The address as uvicorn gives it: the peer, or X-Forwarded-For from TRUSTED_PROXIES only.
+    slot = await stream.open(report_id, request.client.host if request.client else "")
     after = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
     changes = stream.changes(report_id, after, slot, request.is_disconnected)
     return _SlotStreamingResponse(

@@ -24,3 +24,12 @@ class TooManyStreams(RateLimited):
 
     def __init__(self, retry_after_s: int) -> None:
         super().__init__("too many open status streams; retry later", retry_after_s)
+
+
+class TooManyClientStreams(RateLimited):
+    """This client already holds its maximum of open status streams in this process."""
+
+    code = "too_many_streams_per_client"
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__("too many open status streams from this client", retry_after_s)

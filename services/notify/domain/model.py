@@ -154,6 +154,7 @@ class Claimed:
     token: str
     deliveries: list[Delivery]
     next_due: datetime | None = None
+    handed: bool = False  # handed over by the batch that recorded them (no claim, no re-read)
 
 
 @dataclass(frozen=True)

@@ -98,11 +98,14 @@ class DeliveryWorker:
         self._handed: deque[tuple[Lease, list[Delivery]]] = deque()
         self.owner = uuid.uuid4().hex
         self._wake = asyncio.Event()
+        self._claim_wanted = True  # a claim at the next round (at start, or woken to claim)
+        self._claim_at: datetime | None = None  # when the next claim is due, else
         self._gauges_due = 0.0
         self._adopted = False
 
     def wake(self) -> None:
-        """Called once a unit of work that stored pending deliveries has committed."""
+        """Called once a unit of work that stored pending deliveries has committed: claims."""
+        self._claim_wanted = True
         self._wake.set()
 
     def lease(self) -> Lease | None:
@@ -156,21 +159,32 @@ class DeliveryWorker:
             if adopted := await self.queue.adopt_legacy():
                 log.info("%d deliveries of an earlier version queued by claimable time", adopted)
             self._adopted = True
-        claimed = self._take_handed() or await self._claim()
-        if claimed.deliveries:
+        claimed = self._take_handed()
+        if claimed is None and self._claim_due():
+            self._claim_wanted = False
+            claimed = await self._claim()
+            after = timedelta(seconds=self.config.poll_interval_s)
+            self._claim_at = claimed.next_due or self.clock() + after
+        if claimed is not None and claimed.deliveries:
             await self._deliver(claimed, patience=self.config.patience_s)
         if time.monotonic() >= self._gauges_due:
             self.metrics.set_queue(await self.queue.queue_depths())
             self._gauges_due = time.monotonic() + self.config.gauges_interval_s
+        if self._handed or self._claim_due():
+            return 0.0
         pause = min(self.config.poll_interval_s, self._gauges_due - time.monotonic())
-        if claimed.next_due is not None:
-            pause = min(pause, (claimed.next_due - self.clock()).total_seconds())
+        if self._claim_at is not None:
+            pause = min(pause, (self._claim_at - self.clock()).total_seconds())
         return max(pause, 0.0)
+
+    def _claim_due(self) -> bool:
+        """A handed-over round is no reason to claim: the last claim said when the next one
+        falls due (at most `poll_interval_s` later), and a wake-up asks for one sooner."""
+        return self._claim_wanted or self._claim_at is None or self.clock() >= self._claim_at
 
     def _take_handed(self) -> Claimed | None:
         """Up to a batch of the deliveries handed over, unless their lease is half gone (those
-        are claimed again once it ends). Then a claim follows at once: it says what else is
-        due."""
+        are claimed again once it ends)."""
         now, batch = self.clock(), self.config.batch_size
         while self._handed:
             lease, held = self._handed[0]
@@ -181,7 +195,7 @@ class DeliveryWorker:
                 self._handed[0] = (lease, held[batch:])
             else:
                 self._handed.popleft()
-            return Claimed(lease.owner, held[:batch], now)
+            return Claimed(lease.owner, held[:batch], None, handed=True)
         return None
 
     async def _claim(self) -> Claimed:
@@ -194,8 +208,10 @@ class DeliveryWorker:
         `patience` seconds together; the others are recorded together when they are done."""
         if self._writing is not None and self._writing.done():
             await self._written()  # raises if the last round's outcomes were not recorded
+        # Handed over: recorded by a unit of work that read the preferences a moment ago.
         keys = [d.address_key for d in claimed.deliveries if d.address_key]
-        blocked = await self.preferences.any_unsubscribed(keys) if keys else set()
+        recheck = keys and not claimed.handed
+        blocked = await self.preferences.any_unsubscribed(keys) if recheck else set()
         tasks = {asyncio.create_task(self._attempt(d, blocked)): d for d in claimed.deliveries}
         done, late = await asyncio.wait(tasks, timeout=patience)
         await self._written()  # one write at a time; the next round sends while this one runs
@@ -239,7 +255,7 @@ class DeliveryWorker:
         retries = [o.next_attempt_at for _, o in outcomes if o.next_attempt_at is not None]
         if retries:  # wake for the first retry, should nothing else wake the worker before
             delay = (min(retries) - self.clock()).total_seconds()
-            asyncio.get_running_loop().call_later(max(delay, 0.0), self._wake.set)
+            asyncio.get_running_loop().call_later(max(delay, 0.0), self.wake)
 
     async def _attempt(self, delivery: Delivery, blocked: set[str]) -> Result:
         done = delivery.attempts

@@ -1,4 +1,5 @@
-"""What a resident (or any recipient of an email) does: follow an unsubscribe link."""
+"""What a resident (or any recipient of an email) does: follow an unsubscribe link, then
+confirm it."""
 
 from __future__ import annotations
 
@@ -19,11 +20,18 @@ class Unsubscribe:
         self.preferences = preferences
         self.clock = clock
 
+    def check(self, token: str) -> Channel:
+        """The channel a valid token would unsubscribe from (nothing changes)."""
+        return self._verified(token)[0]
+
     async def unsubscribe(self, token: str) -> Channel:
         """The token's address receives nothing more on the token's channel; returns it."""
+        channel, key = self._verified(token)
+        await self.preferences.unsubscribe(key, channel, self.clock())
+        return channel
+
+    def _verified(self, token: str) -> tuple[Channel, str]:
         verified = self.tokens.verify_token(token)
         if verified is None:
             raise InvalidUnsubscribeToken
-        channel, key = verified
-        await self.preferences.unsubscribe(key, channel, self.clock())
-        return channel
+        return verified

@@ -7,7 +7,7 @@ import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 
-from services.notify.domain.errors import ReportNotFound, TooManyStreams
+from services.notify.domain.errors import ReportNotFound, TooManyClientStreams, TooManyStreams
 from services.notify.domain.model import StatusChange
 from services.notify.stream import StatusHub, StreamLimit, StreamSlot
 from services.notify.usecases.ports import Reports
@@ -16,7 +16,9 @@ from services.notify.usecases.ports import Reports
 @dataclass(frozen=True)
 class StreamConfig:
     keepalive_s: float
+    max_lifetime_s: float = 600.0  # then the stream ends; EventSource reconnects by itself
     retry_after_s: int = 5  # told to clients refused because the process is at its cap
+    client_retry_after_s: int = 30  # told to a client refused because it holds its own cap
 
 
 class StatusStream:
@@ -34,11 +36,14 @@ class StatusStream:
         self.config = config
         self.stopping = stopping
 
-    async def open(self, report_id: str) -> StreamSlot:
-        """A slot for one stream of a report notify knows; refused when the process is full."""
+    async def open(self, report_id: str, client: str) -> StreamSlot:
+        """A slot for one stream of a report notify knows; refused when the client (its
+        address) or the process holds its maximum of open streams."""
         if not await self.reports.known(report_id):
             raise ReportNotFound
-        slot = self.limit.acquire()
+        if self.limit.client_full(client):
+            raise TooManyClientStreams(self.config.client_retry_after_s)
+        slot = self.limit.acquire(client)
         if slot is None:
             raise TooManyStreams(self.config.retry_after_s)
         return slot
@@ -51,12 +56,16 @@ class StatusStream:
         disconnected: Callable[[], Awaitable[bool]],
     ) -> AsyncGenerator[StatusChange | None, None]:
         """The report's status changes numbered above `after`, as they happen, with None when
-        a keep-alive is due; ends at shutdown or when the client goes (the slot given back)."""
+        a keep-alive is due; ends at shutdown, when the client goes or after the stream's
+        maximum lifetime (the slot given back)."""
         moved = self.hub.watch(report_id)
         last_write = time.monotonic()
+        ends = last_write + self.config.max_lifetime_s
         keepalive = self.config.keepalive_s
         try:
-            while not self.stopping.is_set() and not await disconnected():
+            while (
+                not self.stopping.is_set() and time.monotonic() < ends and not await disconnected()
+            ):
                 if moved.is_set():
                     moved.clear()
                     for change in await self.reports.status_changes(report_id, after):
@@ -65,7 +74,8 @@ class StatusStream:
                         yield change
                 try:
                     # Wake for news, or at least once a second to notice a disconnect.
-                    await asyncio.wait_for(moved.wait(), timeout=min(1.0, keepalive))
+                    wait = min(1.0, keepalive, max(ends - time.monotonic(), 0.0))
+                    await asyncio.wait_for(moved.wait(), timeout=wait)
                 except TimeoutError:
                     if time.monotonic() - last_write >= keepalive:
                         last_write = time.monotonic()

@@ -6,7 +6,7 @@ from services.notify.domain.model import Channel, DeliveryStatus, RecipientKind
 from shared.catalog import AgencyRefV1
 from shared.events import Status
 from tests.notify.fakes import BOX, TOKENS, Rig
-from tests.notify.harness import assigned, catalog, created, resolved
+from tests.notify.harness import assigned, catalog, created, recategorized, resolved
 
 ROADS = AgencyRefV1(
     id="roads", name={"vi": "Sở GT", "en": "Roads"}, kind="department",
@@ -156,3 +156,17 @@ async def test_notify_emits_no_events_but_commits_each_one() -> None:
     rig = Rig()
     await rig.apply(created("r1", {"email": "n@example.org"}), assigned("r1", "roads"))
     assert (rig.transactions.emitted, rig.transactions.commits) == ([], 2)
+
+
+async def test_recategorized_tells_nobody_and_streams_nothing() -> None:
+    rig = Rig()
+    await rig.apply(created("r1", {"email": "n@example.org"}), assigned("r1", "roads"))
+    before = (len(rig.deliveries.of("r1")), len(rig.reports.changes["r1"]))
+    await rig.apply(recategorized("r1", "streetlight"))
+    assert (len(rig.deliveries.of("r1")), len(rig.reports.changes["r1"])) == before
+
+
+async def test_recategorized_keeps_the_corrected_category_for_later_news() -> None:
+    rig = Rig()
+    await rig.apply(created("r1", None), recategorized("r1", "streetlight"))
+    assert rig.reports.views["r1"].category == "streetlight"

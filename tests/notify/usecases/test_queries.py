@@ -68,25 +68,25 @@ def status_stream(reports: FakeReports, cap: int = 2) -> tuple[StatusStream, asy
     stop = asyncio.Event()
     hub = StatusHub(reports, interval_s=1)
     config = StreamConfig(keepalive_s=0.05, retry_after_s=7)
-    return StatusStream(reports, hub, StreamLimit(cap), config, stop), stop
+    return StatusStream(reports, hub, StreamLimit(cap, max_per_client=100), config, stop), stop
 
 
 async def test_stream_of_an_unknown_report_is_refused() -> None:
     stream, _ = status_stream(FakeReports())
     with pytest.raises(ReportNotFound):
-        await stream.open("r1")
+        await stream.open("r1", "c1")
 
 
 async def test_stream_over_the_cap_is_refused_with_retry_after_until_one_is_released() -> None:
     rig = Rig()
     await rig.apply(created("r1", None))
     stream, _ = status_stream(rig.reports, cap=1)
-    slot = await stream.open("r1")
+    slot = await stream.open("r1", "c1")
     with pytest.raises(TooManyStreams) as refused:
-        await stream.open("r1")
+        await stream.open("r1", "c1")
     assert refused.value.retry_after_s == 7
     slot.release()
-    assert await stream.open("r1") is not None
+    assert await stream.open("r1", "c1") is not None
 
 
 async def test_stream_resumes_after_the_given_change() -> None:
@@ -94,7 +94,7 @@ async def test_stream_resumes_after_the_given_change() -> None:
     await rig.apply(created("r1", None), assigned("r1", "roads"), resolved("r1", "roads"))
     stream, stop = status_stream(rig.reports)
     got: list[StatusChange] = []
-    changes = stream.changes("r1", 1, await stream.open("r1"), _connected)
+    changes = stream.changes("r1", 1, await stream.open("r1", "c1"), _connected)
     async for change in changes:
         if change is not None:
             got.append(change)
@@ -108,7 +108,7 @@ async def test_stream_sends_keep_alives_while_nothing_happens() -> None:
     await rig.apply(created("r1", None))
     stream, stop = status_stream(rig.reports)
     seen: list[StatusChange | None] = []
-    async for change in stream.changes("r1", 1, await stream.open("r1"), _connected):
+    async for change in stream.changes("r1", 1, await stream.open("r1", "c1"), _connected):
         seen.append(change)
         stop.set()
     assert seen == [None]
@@ -119,7 +119,7 @@ async def test_stream_gives_its_slot_back_when_it_ends() -> None:
     await rig.apply(created("r1", None))
     stream, stop = status_stream(rig.reports, cap=1)
     stop.set()
-    async for _ in stream.changes("r1", 0, await stream.open("r1"), _connected):
+    async for _ in stream.changes("r1", 0, await stream.open("r1", "c1"), _connected):
         pass
     assert stream.limit.open == 0
 
