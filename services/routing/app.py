@@ -14,6 +14,7 @@ from services.routing import web as console
 from services.routing.api import router
 from services.routing.api.deps import RoutingApi, UploadLimits
 from services.routing.api.schemas import Presenter
+from services.routing.domain.logins import Backoff, LoginPolicy
 from services.routing.errors import ERRORS
 from services.routing.handlers import handlers
 from services.routing.metrics import RoutingMetrics
@@ -24,18 +25,21 @@ from services.routing.stores import (
     AccountStore,
     AssignmentStore,
     JurisdictionStore,
+    LoginFailureStore,
     now_ms,
 )
 from services.routing.usecases.accounts import Accounts
 from services.routing.usecases.admin import JurisdictionAdmin
+from services.routing.usecases.closures import ClosureAdmin
 from services.routing.usecases.deadlines import Deadlines
 from services.routing.usecases.events import IncomingReports
+from services.routing.usecases.logins import LoginThrottle
 from services.routing.usecases.operator import OperatorCommands, OperatorQueries
 from services.routing.usecases.photos import ResolutionPhotos
 from services.routing.usecases.staff import StaffCommands, StaffQueries
 from services.routing.usecases.workflow import Jurisdictions, Workflow
 from shared.aio import wait_any
-from shared.auth import AuthConfig, TokenCodec, principal_dependency
+from shared.auth import AuthConfig, Revocations, TokenCodec, principal_dependency
 from shared.edge import BodyLimit
 from shared.events import Topic
 from shared.http import create_app
@@ -52,6 +56,7 @@ PRODUCED = (
     Topic.REPORT_REJECTED,
     Topic.REPORT_DUPLICATE,
     Topic.REPORT_ESCALATED,
+    Topic.REPORT_RECATEGORIZED,
     Topic.JURISDICTION_CATALOG,
 )
 
@@ -122,7 +127,7 @@ def use_cases(runtime: Runtime, settings: RoutingSettings) -> Wired:
     photos = ResolutionPhotos(
         photo_store, max_pixels=settings.photo_max_pixels, public_base_url=settings.public_base_url
     )
-    accounts = Accounts(AccountStore(runtime.db), jurisdictions, demo_logins=settings.demo_logins)
+    accounts, revocations = logins(runtime, settings, jurisdictions)
     password = settings.bootstrap_admin_password
     bootstrap = (
         (settings.bootstrap_admin_username, password.get_secret_value()) if password else None
@@ -138,15 +143,52 @@ def use_cases(runtime: Runtime, settings: RoutingSettings) -> Wired:
         admin=JurisdictionAdmin(
             runtime.transactions, jurisdictions, accounts, now_ms, bootstrap_admin=bootstrap
         ),
+        closures=ClosureAdmin(work),
         accounts=accounts,
         deadlines=Deadlines(work),
         photos=photos,
         present=Presenter(photos, now_ms),
         tokens=tokens,
-        verify=principal_dependency(tokens),
+        verify=principal_dependency(tokens, revocations=revocations),
         upload_limits=UploadLimits(settings.photos_max_count, settings.photo_max_bytes),
     )
     return Wired(api, IncomingReports(work), photo_store)
+
+
+def logins(
+    runtime: Runtime, settings: RoutingSettings, jurisdictions: Jurisdictions
+) -> tuple[Accounts, Revocations]:
+    """The accounts (throttled logins) and the revocations every token is checked against."""
+    times = (
+        settings.login_backoff_base_s,
+        settings.login_backoff_max_s,
+        settings.login_failure_window_s,
+    )
+    policy = LoginPolicy(
+        per_account=Backoff(settings.login_free_failures_per_account, *times),
+        per_client=Backoff(settings.login_free_failures_per_client, *times),
+    )
+    throttle = LoginThrottle(
+        LoginFailureStore(runtime.db),
+        policy,
+        now_ms,
+        max_concurrent=settings.login_max_concurrent_checks,
+    )
+    store = AccountStore(runtime.db)
+    revocations = Revocations(
+        store.changed_since,
+        ttl=timedelta(seconds=settings.jwt_ttl_s),
+        refresh=timedelta(seconds=settings.token_revocation_refresh_s),
+    )
+    accounts = Accounts(
+        store,
+        jurisdictions,
+        demo_logins=settings.demo_logins,
+        throttle=throttle,
+        clock=now_ms,
+        revoked=revocations.note,
+    )
+    return accounts, revocations
 
 
 def build_app(settings: RoutingSettings) -> FastAPI:

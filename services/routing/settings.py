@@ -18,6 +18,31 @@ class RoutingSettings(ServiceSettings):
 
     jwt_secret: str = Field(default=DEV_JWT_SECRET, description="HS256 key of staff tokens")
     jwt_ttl_s: int = Field(default=8 * 3600, ge=60, description="Lifetime of an access token")
+    token_revocation_refresh_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="A change of an account made on another replica refuses its tokens here "
+        "within this time (one indexed query at most this often, only while tokens are checked)",
+    )
+    login_free_failures_per_account: int = Field(
+        default=5, ge=1, description="Failed logins of one username before backoff starts"
+    )
+    login_free_failures_per_client: int = Field(
+        default=20, ge=1, description="Failed logins from one client address before backoff"
+    )
+    login_backoff_base_s: float = Field(
+        default=1.0, gt=0, description="The first lock after the free failures (then doubled)"
+    )
+    login_backoff_max_s: float = Field(
+        default=300.0, ge=1, description="Longest lock after failures (it doubles from 1 s)"
+    )
+    login_failure_window_s: float = Field(
+        default=900.0, ge=60, description="Failures are forgotten this long after the last one"
+    )
+    login_max_concurrent_checks: int = Field(
+        default=2, ge=1, description="Password checks (argon2) run at once per process"
+    )
     jurisdiction_file: Path = Field(
         default=DEMO_JURISDICTION,
         description="Seed document; applied at start when the database has none or an older version",

@@ -13,17 +13,20 @@ from datetime import UTC, datetime, timedelta
 from PIL import Image
 from prometheus_client import CollectorRegistry
 
-from services.routing.domain.accounts import Account
 from services.routing.domain.assignment import Assignment
+from services.routing.domain.closures import Closures
 from services.routing.domain.errors import ChangedMeanwhile
 from services.routing.domain.jurisdiction import Jurisdiction
+from services.routing.domain.logins import Backoff, LoginPolicy
 from services.routing.domain.queue import DueTime, QueueFilter
 from services.routing.metrics import RoutingMetrics
 from services.routing.settings import DEMO_JURISDICTION
 from services.routing.usecases.accounts import Accounts
 from services.routing.usecases.admin import JurisdictionAdmin
+from services.routing.usecases.closures import ClosureAdmin
 from services.routing.usecases.deadlines import Deadlines
 from services.routing.usecases.events import IncomingReports
+from services.routing.usecases.logins import LoginThrottle
 from services.routing.usecases.operator import OperatorCommands, OperatorQueries
 from services.routing.usecases.photos import ResolutionPhotos
 from services.routing.usecases.staff import StaffCommands, StaffQueries
@@ -31,6 +34,7 @@ from services.routing.usecases.workflow import Jurisdictions, Workflow
 from shared.auth import Principal
 from shared.events import GeoPoint, ReportCreatedV1
 from shared.uow import FakeTransactions, Session
+from tests.routing.fake_logins import FakeAccountStore, FakeLoginFailureStore
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 PHU_HOI = (107.599, 16.459)  # (lon, lat) inside the demo Phú Hội ward
@@ -41,6 +45,7 @@ class FakeJurisdictionStore:
         self.document: Jurisdiction | None = None
         self.refuse: Exception | None = None  # raised by `save`, as the 2dsphere index would
         self.reads = 0
+        self.closure_set = Closures()
 
     async def current(self, session: Session = None) -> Jurisdiction | None:
         self.reads += 1
@@ -53,6 +58,15 @@ class FakeJurisdictionStore:
         if self.refuse is not None:
             raise self.refuse
         self.document = copy.deepcopy(j)
+
+    async def stamp(self, session: Session = None) -> tuple[int, int] | None:
+        return (self.document.version, self.closure_set.version) if self.document else None
+
+    async def closures(self, session: Session = None) -> Closures:
+        return self.closure_set
+
+    async def save_closures(self, closures: Closures, session: Session = None) -> None:
+        self.closure_set = closures
 
 
 class FakeAssignmentStore:
@@ -138,37 +152,21 @@ class FakeAssignmentStore:
         found = sorted(rows, key=lambda a: a.due_at)
         return copy.deepcopy(found[: f.limit])
 
+    async def open_due_from(
+        self, since: datetime, session: Session = None
+    ) -> list[tuple[Assignment, int]]:
+        return [
+            (copy.deepcopy(a), rev)
+            for a, rev in self.rows.values()
+            if a.is_open() and a.due_at >= since
+        ]
+
     async def open_due_times(self, session: Session = None) -> list[DueTime]:
         return [
             DueTime(a.id, a.agency_id, a.due_at, a.escalated_due)
             for a, _ in self.rows.values()
             if a.is_open()
         ]
-
-
-class FakeAccountStore:
-    def __init__(self) -> None:
-        self.rows: dict[str, tuple[Account, str]] = {}
-
-    async def login(self, username: str, session: Session = None) -> tuple[Account, str] | None:
-        return self.rows.get(username)
-
-    async def add_if_absent(
-        self, account: Account, password_hash: str, session: Session = None
-    ) -> None:
-        self.rows.setdefault(account.username, (account, password_hash))
-
-    async def put(self, account: Account, password_hash: str, session: Session = None) -> None:
-        self.rows[account.username] = (account, password_hash)
-
-    async def delete(self, username: str, session: Session = None) -> bool:
-        return self.rows.pop(username, None) is not None
-
-    async def all(self, session: Session = None) -> list[Account]:
-        return [self.rows[u][0] for u in sorted(self.rows)]
-
-    async def usernames(self, session: Session = None) -> set[str]:
-        return set(self.rows)
 
 
 class FakePhotoStore:
@@ -248,6 +246,7 @@ def staff(agency_id: str) -> Principal:
 
 
 OPERATOR = Principal(sub="operator", scopes=["operator"])
+LOGIN_POLICY = LoginPolicy(per_account=Backoff(free=3), per_client=Backoff(free=10))
 
 
 @dataclass
@@ -259,6 +258,7 @@ class Routing:
     jurisdiction_store: FakeJurisdictionStore = field(default_factory=FakeJurisdictionStore)
     assignments: FakeAssignmentStore = field(default_factory=FakeAssignmentStore)
     account_store: FakeAccountStore = field(default_factory=FakeAccountStore)
+    login_failures: FakeLoginFailureStore = field(default_factory=FakeLoginFailureStore)
     photo_store: FakePhotoStore = field(default_factory=FakePhotoStore)
     demo_logins: bool = True
 
@@ -278,12 +278,18 @@ class Routing:
         self.photos = ResolutionPhotos(
             self.photo_store, max_pixels=1_000_000, public_base_url="http://routing/"
         )
+        self.throttle = LoginThrottle(self.login_failures, LOGIN_POLICY, self.clock)
+        self.revoked: list[tuple[str, int]] = []
         self.accounts = Accounts(
             self.account_store,
             self.jurisdictions,
             demo_logins=self.demo_logins,
+            throttle=self.throttle,
+            clock=self.clock,
+            revoked=lambda username, version: self.revoked.append((username, version)),
             hasher=PlainHasher(),
         )
+        self.accounts.open.set()
         self.admin = JurisdictionAdmin(self.tx, self.jurisdictions, self.accounts, self.clock)
         ids = (f"a{i}" for i in itertools.count(1))
         self.reports = IncomingReports(self.work, new_id=lambda: next(ids))
@@ -292,6 +298,7 @@ class Routing:
         self.operator_queries = OperatorQueries(self.work)
         self.operator = OperatorCommands(self.work)
         self.deadlines = Deadlines(self.work)
+        self.closures = ClosureAdmin(self.work)
 
     def metric(self, name: str, **labels: str) -> float:
         return float(self.registry.get_sample_value(name, labels) or 0.0)

@@ -43,7 +43,7 @@ def assignment(**kw: Any):
         "lat": 16.46,
         "agency_id": "transport-dept",
         "at": T0,
-        "deadline": timedelta(hours=72),
+        "due_at": T0 + timedelta(hours=72),
         "reason": "rule",
         "rule_id": None,
         "area_id": None,
@@ -121,7 +121,7 @@ def test_new_due_time_after_transfer_can_breach_again() -> None:
         action=Action.TRANSFER,
         actor=Actor("transport-dept", "transport-dept"),
         at=T0 + timedelta(hours=74),
-        deadline=timedelta(hours=1),
+        due_at=T0 + timedelta(hours=75),
         reason="transfer",
     )
     assert a.breached(T0 + timedelta(hours=76))
@@ -164,7 +164,7 @@ def test_history_records_who_and_when_never_a_reporter() -> None:
     assert entry["at"] == T0
 
 
-_REROUTE: dict[str, Any] = {"jurisdiction": J, "hits": [], "deadline": timedelta(hours=1)}
+_REROUTE: dict[str, Any] = {"jurisdiction": J, "hits": [], "due": lambda _: T0}
 
 
 def test_reroute_increments_attempt_and_remembers_rejecter() -> None:
@@ -194,7 +194,7 @@ def test_rerouted_to_the_next_rule_agency_not_back_to_the_rejecter() -> None:
         "x",
         jurisdiction=J,
         hits=[WARD, DISTRICT],
-        deadline=timedelta(hours=1),
+        due=lambda _: T0,
     )
     assert (a.agency_id, a.reason) == ("thuan-hoa-district", "reroute")
 

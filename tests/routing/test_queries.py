@@ -37,7 +37,7 @@ def _assignment(n: int) -> Assignment:
         lat=16.46,
         agency_id=AGENCIES[n % 3],
         at=NOW - timedelta(hours=100),
-        deadline=timedelta(hours=n),  # a distinct due time each, half of them past
+        due_at=NOW - timedelta(hours=100 - n),  # a distinct due time each, half of them past
         reason="rule",
         rule_id=None,
         area_id=None,

@@ -31,13 +31,13 @@ async def test_outside_every_area_goes_to_fallback(routing: Routing) -> None:
 
 
 async def test_assigned_event_carries_agency_due_time_and_attempt(routing: Routing) -> None:
-    event = await routing.publish_created("pothole", PHU_HOI)
+    event = await routing.publish_created("flooding", PHU_HOI)  # 6 calendar hours
     [assigned] = await routing.events.wait(Topic.REPORT_ASSIGNED, event.subject)
     data = assigned.data
     hours = (
         datetime.fromisoformat(data["due_at"]) - datetime.fromisoformat(data["assigned_at"])
     ).total_seconds() / 3600
-    assert (data["agency_id"], data["attempt"], hours) == ("transport-dept", 1, 72)
+    assert (data["agency_id"], data["attempt"], hours) == ("hue-water", 1, 6)
 
 
 async def test_duplicate_delivery_creates_one_assignment_and_announces_it_once(

@@ -11,6 +11,7 @@ from fastapi.security import OAuth2PasswordBearer, SecurityScopes
 from services.routing.api.schemas import Presenter
 from services.routing.usecases.accounts import Accounts
 from services.routing.usecases.admin import JurisdictionAdmin
+from services.routing.usecases.closures import ClosureAdmin
 from services.routing.usecases.deadlines import Deadlines
 from services.routing.usecases.operator import OperatorCommands, OperatorQueries
 from services.routing.usecases.photos import ResolutionPhotos
@@ -35,6 +36,7 @@ class RoutingApi:
     operator_queries: OperatorQueries
     operator: OperatorCommands
     admin: JurisdictionAdmin
+    closures: ClosureAdmin
     accounts: Accounts
     deadlines: Deadlines
     photos: ResolutionPhotos
@@ -83,6 +85,10 @@ def _admin(request: Request) -> JurisdictionAdmin:
     return _api(request).admin
 
 
+def _closures(request: Request) -> ClosureAdmin:
+    return _api(request).closures
+
+
 def _accounts(request: Request) -> Accounts:
     return _api(request).accounts
 
@@ -108,6 +114,7 @@ StaffDep = Annotated[StaffCommands, Depends(_staff)]
 OperatorQueriesDep = Annotated[OperatorQueries, Depends(_operator_queries)]
 OperatorDep = Annotated[OperatorCommands, Depends(_operator)]
 AdminDep = Annotated[JurisdictionAdmin, Depends(_admin)]
+ClosuresDep = Annotated[ClosureAdmin, Depends(_closures)]
 AccountsDep = Annotated[Accounts, Depends(_accounts)]
 PhotosDep = Annotated[ResolutionPhotos, Depends(_photos)]
 Present = Annotated[Presenter, Depends(_present)]

@@ -1,4 +1,5 @@
-"""Operator routes (scope `operator`): triage, manual assignment, duplicates, dismissal."""
+"""Operator routes (scope `operator`): triage, manual assignment, recategorizing, duplicates,
+dismissal."""
 
 from typing import Annotated
 
@@ -11,6 +12,7 @@ from services.routing.api.schemas import (
     DismissIn,
     DuplicateIn,
     Items,
+    RecategorizeIn,
     TransferIn,
 )
 
@@ -35,6 +37,15 @@ async def assign(
 ) -> AssignmentDetail:
     """Assign by hand to any agency (from triage, or to override the rules)."""
     return present.detail(await operator.assign(p, assignment_id, body.agency_id, body.note))
+
+
+@router.post(f"{ONE}/category", response_model=AssignmentDetail)
+async def recategorize(
+    assignment_id: str, p: Operator, operator: OperatorDep, present: Present, body: RecategorizeIn
+) -> AssignmentDetail:
+    """Change the category of an open report and re-route it by the new category's rules:
+    `report.recategorized`, then `report.assigned` (reason `reroute`)."""
+    return present.detail(await operator.recategorize(p, assignment_id, body.category, body.reason))
 
 
 @router.post(f"{ONE}/duplicate", response_model=AssignmentDetail)

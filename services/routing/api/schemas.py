@@ -1,12 +1,13 @@
 """Routing's HTTP schemas: what comes in (create / update bodies) and what goes out (public)."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
 from services.routing.domain.accounts import Account
 from services.routing.domain.assignment import Assignment
+from services.routing.domain.closures import Closure
 from services.routing.usecases.photos import ResolutionPhotos
 from services.routing.usecases.workflow import Clock
 from shared.events import GeoPoint
@@ -52,6 +53,10 @@ class AssignmentOut(BaseModel):
     photo_urls: list[str]
     created_at: datetime
     assigned_at: datetime
+    suggestions: list[dict[str, Any]] = Field(
+        description="The category model's suggestions at filing: {category, confidence}"
+    )
+    disputed: bool = Field(description="The model disputed the resident's category")
 
 
 class AssignmentDetail(AssignmentOut):
@@ -78,6 +83,28 @@ class ResolveIn(BaseModel):
 
 class DuplicateIn(BaseModel):
     duplicate_of: str = Field(min_length=1, max_length=100, description="The original report id")
+
+
+class RecategorizeIn(BaseModel):
+    category: str = Field(min_length=1, max_length=100, description="An active category code")
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class ClosureIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=200, description="e.g. typhoon")
+    agency_ids: list[str] = Field(
+        default_factory=list, max_length=200, description="Empty: every agency"
+    )
+
+
+class ClosureOut(BaseModel):
+    date: date
+    reason: str
+    agency_ids: list[str] = Field(description="Empty: every agency")
+
+    @classmethod
+    def of(cls, c: Closure) -> "ClosureOut":
+        return cls(date=c.day, reason=c.reason, agency_ids=list(c.agencies))
 
 
 class DismissIn(BaseModel):
@@ -137,6 +164,8 @@ class Presenter:
             "photo_urls": [self.photos.url(i) for i in a.photo_ids],
             "created_at": a.created_at,
             "assigned_at": a.assigned_at,
+            "suggestions": a.suggestions,
+            "disputed": a.disputed,
             "rejected_by": a.rejected_by,
             "history": a.history,
         }

@@ -7,11 +7,12 @@ from python_multipart.exceptions import MultipartParseError
 from services.routing.api.deps import UploadLimits
 from services.routing.api.schemas import ResolveIn
 from services.routing.domain.errors import PhotoTooLarge, TooManyPhotos
-from shared.errors import InvalidInput
+from shared.errors import InvalidInput, TooLarge
 from shared.uploads import UploadRefused, read_multipart
 
 NOTE_MAX_BYTES = 16 * 1024  # 4000 characters of UTF-8
 NOTE_MAX_CHARS = 4000
+JSON_MAX_BYTES = 64 * 1024  # a JSON resolve is only its note (escaped, at worst 6 bytes a char)
 
 OPENAPI_BODY = {
     "requestBody": {
@@ -40,10 +41,21 @@ async def read_resolution(request: Request, limits: UploadLimits) -> tuple[str, 
     """The note and the raw photos (sanitised later, by the use case)."""
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         try:
-            return ResolveIn.model_validate_json(await request.body()).note, []
+            return ResolveIn.model_validate_json(await _json_body(request)).note, []
         except ValidationError as exc:
             raise InvalidInput("request is invalid") from exc
     return await _read_form(request, limits)
+
+
+async def _json_body(request: Request) -> bytes:
+    """The route's body cap is sized for photos; a JSON body stops at `JSON_MAX_BYTES`, read
+    no further."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > JSON_MAX_BYTES:
+            raise TooLarge(f"a JSON resolve body is at most {JSON_MAX_BYTES} bytes")
+    return bytes(body)
 
 
 async def _read_form(request: Request, limits: UploadLimits) -> tuple[str, list[bytes]]:

@@ -25,6 +25,16 @@ class Account:
     demo: bool = False
 
 
+@dataclass(frozen=True)
+class Credentials:
+    """What a login is checked against: the account, its password hash, and its token version
+    (raised by every change of the account, so that tokens issued before it are refused)."""
+
+    account: Account
+    password_hash: str
+    token_version: int = 0
+
+
 def demo_accounts(j: Jurisdiction) -> list[Account]:
     """Development only: one staff login per agency (username = agency id), plus operator
     and admin (the demo admin is an operator too)."""

@@ -9,55 +9,20 @@ The reporter's identity is never part of it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from enum import StrEnum
+from datetime import datetime
 from typing import Any
 
 from services.routing.domain.errors import InvalidDuplicate, InvalidTransition
 from services.routing.domain.jurisdiction import AreaHit, Jurisdiction, choose
+from services.routing.domain.states import ALLOWED, DONE, OPEN, Action, AState
+
+__all__ = ["DONE", "OPEN", "SYSTEM", "AState", "Action", "Actor", "Assignment", "new_assignment"]
 
 
-class AState(StrEnum):
-    ASSIGNED = "assigned"
-    ACCEPTED = "accepted"
-    IN_PROGRESS = "in_progress"
-    RESOLVED = "resolved"
-    REJECTED = "rejected"
-    DUPLICATE = "duplicate"
-
-
-OPEN = frozenset({AState.ASSIGNED, AState.ACCEPTED, AState.IN_PROGRESS})
-DONE = frozenset({AState.RESOLVED, AState.REJECTED, AState.DUPLICATE})
-
-
-class Action(StrEnum):
-    ROUTE = "route"  # first routing, or routing again after a reopen
-    ACCEPT = "accept"
-    START = "start"
-    REJECT = "reject"  # agency: not ours -> re-routed
-    TRANSFER = "transfer"
-    ASSIGN = "assign"  # operator, by hand
-    RESOLVE = "resolve"
-    DISMISS = "dismiss"  # operator: spam / not a public matter
-    DUPLICATE = "duplicate"
-    ESCALATE = "escalate"
-
-
-# Which states each action may start from.
-ALLOWED: dict[Action, frozenset[AState]] = {
-    Action.ROUTE: DONE,
-    Action.ACCEPT: frozenset({AState.ASSIGNED}),
-    Action.START: frozenset({AState.ASSIGNED, AState.ACCEPTED}),
-    Action.REJECT: frozenset({AState.ASSIGNED, AState.ACCEPTED}),
-    Action.TRANSFER: OPEN,
-    Action.ASSIGN: OPEN | DONE,
-    Action.RESOLVE: OPEN,
-    Action.DISMISS: OPEN,
-    Action.DUPLICATE: OPEN,
-    Action.ESCALATE: OPEN,
-}
+# When a report falls due if assigned to an agency now (the working-time clock of that agency).
+DueFor = Callable[[str], datetime]
 
 
 @dataclass(frozen=True)
@@ -104,6 +69,10 @@ class Assignment:
     last_state: dict[str, Any] | None = None
     # The `sequence` of the last event routing emitted for this report (the next one gets +1).
     event_seq: int = 0
+    # What the category model said at filing ({category, confidence}, most likely first), and
+    # whether it disputed the resident's category (then the report waits in triage).
+    suggestions: list[dict[str, Any]] = field(default_factory=list)
+    disputed: bool = False
 
     def is_open(self) -> bool:
         return self.status in OPEN
@@ -138,7 +107,7 @@ class Assignment:
         action: Action,
         actor: Actor,
         at: datetime,
-        deadline: timedelta,
+        due_at: datetime,
         reason: str,
         rule_id: str | None = None,
         area_id: str | None = None,
@@ -151,7 +120,7 @@ class Assignment:
         self.status = AState.ASSIGNED
         self.attempt += 1
         self.assigned_at = at
-        self.due_at = at + deadline
+        self.due_at = due_at
         self.reason, self.rule_id, self.area_id = reason, rule_id, area_id
         self.duplicate_of = None
         self.record(
@@ -173,7 +142,7 @@ class Assignment:
         *,
         jurisdiction: Jurisdiction,
         hits: Sequence[AreaHit],
-        deadline: timedelta,
+        due: DueFor,
     ) -> None:
         """Not ours: re-routed at `at` to the next agency by the rules that has not rejected it,
         else the fallback; the rejecter is remembered so that re-routing never sends it back,
@@ -185,18 +154,58 @@ class Assignment:
         self.check(Action.REJECT)
         if self.agency_id not in self.rejected_by:
             self.rejected_by.append(self.agency_id)
-        decision = choose(jurisdiction, self.category, hits, self.rejected_by)
+        self._reroute(Action.REJECT, actor, at, jurisdiction, hits, due, reason)
+
+    def _reroute(
+        self,
+        action: Action,
+        actor: Actor,
+        at: datetime,
+        j: Jurisdiction,
+        hits: Sequence[AreaHit],
+        due: DueFor,
+        note: str | None,
+    ) -> None:
+        """To the first agency by the rules of its category that has not rejected it."""
+        decision = choose(j, self.category, hits, self.rejected_by)
         self.move_to(
             decision.agency_id,
-            action=Action.REJECT,
+            action=action,
             actor=actor,
             at=at,
-            deadline=deadline,
+            due_at=due(decision.agency_id),
             reason="reroute",
             rule_id=decision.rule_id,
             area_id=decision.area_id,
-            note=reason,
+            note=note,
         )
+
+    def recategorize(
+        self,
+        category: str,
+        actor: Actor,
+        at: datetime,
+        note: str | None,
+        *,
+        jurisdiction: Jurisdiction,
+        hits: Sequence[AreaHit],
+        due: DueFor,
+    ) -> str:
+        """The category was wrong: changed, then re-routed by the new category's rules (never
+        to an agency that rejected it); returns the previous category."""
+        self.check(Action.RECATEGORIZE)
+        if category == self.category:
+            raise InvalidTransition(f"the report is already of category {category!r}")
+        previous, self.category, self.disputed = self.category, category, False
+        why = f"{previous} -> {category}" + (f": {note}" if note else "")
+        self._reroute(Action.RECATEGORIZE, actor, at, jurisdiction, hits, due, why)
+        return previous
+
+    def reschedule(self, due_at: datetime, at: datetime, why: str) -> None:
+        """The due time of this attempt moved (a closure day added or removed)."""
+        self.check(Action.RESCHEDULE)
+        self.record(Action.RESCHEDULE, SYSTEM, at, from_due=self.due_at, to_due=due_at, note=why)
+        self.due_at = due_at
 
     def resolve(self, actor: Actor, at: datetime, note: str, photo_ids: list[str]) -> bool:
         """Resolved with a note and photos; returns whether it was on time."""
@@ -243,7 +252,7 @@ def new_assignment(
     lat: float,
     agency_id: str,
     at: datetime,
-    deadline: timedelta,
+    due_at: datetime,
     reason: str,
     rule_id: str | None,
     area_id: str | None,
@@ -256,7 +265,7 @@ def new_assignment(
         lat=lat,
         agency_id=agency_id,
         status=AState.ASSIGNED,
-        due_at=at + deadline,
+        due_at=due_at,
         attempt=1,
         created_at=at,
         assigned_at=at,

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from shared.errors import Conflict, InvalidInput, NotFound, TooLarge, Unauthorized
+from shared.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    RateLimited,
+    TooLarge,
+    Unauthorized,
+    Unavailable,
+)
 
 
 class NoSuchAssignment(NotFound):
@@ -28,6 +36,17 @@ class ChangedMeanwhile(Conflict):
 
 class UnknownAgency(InvalidInput):
     code = "unknown_agency"
+
+
+class UnknownCategory(InvalidInput):
+    """Not a category of the jurisdiction, or no longer active."""
+
+    code = "unknown_category"
+
+
+class NoSuchClosure(NotFound):
+    def __init__(self) -> None:
+        super().__init__("no closure on that day")
 
 
 class UnknownReport(InvalidInput):
@@ -74,6 +93,34 @@ class InvalidCredentials(Unauthorized):
 
     def __init__(self) -> None:
         super().__init__("wrong username or password")
+
+
+class LoginThrottled(RateLimited):
+    """Too many failed logins for this account or from this client: wait (nothing is checked
+    meanwhile, not even a right password)."""
+
+    code = "too_many_failed_logins"
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(f"too many failed logins; try again in {retry_after_s} s", retry_after_s)
+
+
+class LoginBusy(RateLimited):
+    """Every password check slot is taken and the queue is full."""
+
+    code = "login_busy"
+
+    def __init__(self) -> None:
+        super().__init__("too many logins at once; try again shortly", 1)
+
+
+class LoginsNotOpen(Unavailable):
+    """Routing is starting: its logins (demo, bootstrap admin) are not made yet."""
+
+    code = "starting"
+
+    def __init__(self) -> None:
+        super().__init__("logins open once routing has started", retry_after_s=1)
 
 
 class NoSuchPhoto(NotFound):

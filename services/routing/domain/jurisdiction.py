@@ -8,13 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from services.routing.domain.closures import Closures
 from services.routing.domain.errors import InvalidJurisdiction
 from services.routing.domain.geometry import geometry_errors
+from services.routing.domain.worktime import (
+    DEFAULT_OFFICE_HOURS,
+    DEFAULT_TIME_ZONE,
+    Unit,
+    Weekday,
+    WorkCalendar,
+    office_hours_errors,
+    time_zone_error,
+)
 from shared.catalog import AgencyRefV1, CategoryV1
 
 Level = Literal["province", "district", "ward"]
@@ -24,7 +34,14 @@ LEVEL_RANK: dict[str, int] = {"ward": 0, "district": 1, "province": 2}
 
 
 class Agency(AgencyRefV1):
-    """An agency that handles reports (a department, a utility, a district or ward committee)."""
+    """An agency that handles reports (a department, a utility, a district or ward committee).
+    Its office hours and time zone default to the jurisdiction's (they are not published in
+    the catalogue: only routing counts working time)."""
+
+    office_hours: dict[Weekday, list[str]] | None = Field(
+        default=None, description='Local opening periods per weekday: {"mon": ["07:30-11:30"]}'
+    )
+    time_zone: str | None = Field(default=None, description="IANA name, e.g. Asia/Ho_Chi_Minh")
 
 
 class Area(BaseModel):
@@ -49,6 +66,11 @@ class Jurisdiction(BaseModel):
     demo: bool = False
     notice: str | None = None
     fallback_agency: str = "ioc"
+    time_zone: str = Field(default=DEFAULT_TIME_ZONE, description="Agencies' default zone")
+    office_hours: dict[Weekday, list[str]] = Field(
+        default_factory=lambda: dict(DEFAULT_OFFICE_HOURS),
+        description="Agencies' default office hours",
+    )
     agencies: list[Agency]
     categories: list[CategoryV1]
     areas: list[Area] = Field(default_factory=list)
@@ -60,10 +82,36 @@ class Jurisdiction(BaseModel):
     def category(self, code: str) -> CategoryV1 | None:
         return next((c for c in self.categories if c.code == code), None)
 
-    def deadline(self, category: str, default_hours: int) -> timedelta:
-        """How long an agency has for a report of `category` (`default_hours` if unknown)."""
+    def deadline(self, category: str, default_hours: int) -> tuple[int, Unit]:
+        """How long an agency has for a report of `category`: its `deadline` (calendar or
+        working time), else its `deadline_hours` (calendar), else `default_hours` (unknown)."""
         cat = self.category(category)
-        return timedelta(hours=cat.deadline_hours if cat else default_hours)
+        if cat is None:
+            return default_hours, "hours"
+        if cat.deadline is not None:
+            return cat.deadline.amount, cat.deadline.unit
+        return cat.deadline_hours, "hours"
+
+    def calendar(self, agency_id: str, closures: Closures = Closures()) -> WorkCalendar:
+        """The agency's working-time clock (the jurisdiction's defaults where it has none)."""
+        agency = self.agency(agency_id)
+        week = (agency.office_hours if agency else None) or self.office_hours
+        zone = (agency.time_zone if agency else None) or self.time_zone
+        return WorkCalendar.of(week, zone, closures.days_for(agency_id))
+
+    def due_at(
+        self,
+        category: str,
+        agency_id: str,
+        at: datetime,
+        default_hours: int,
+        closures: Closures = Closures(),
+    ) -> datetime:
+        """When a report of `category` assigned to `agency_id` at `at` falls due."""
+        amount, unit = self.deadline(category, default_hours)
+        if unit == "hours":
+            return at + timedelta(hours=amount)
+        return self.calendar(agency_id, closures).due(at, amount, unit)
 
     def agency_name(self, agency_id: str) -> str:
         """The agency's Vietnamese name (else English, else its id)."""
@@ -114,6 +162,9 @@ def validate(j: Jurisdiction) -> list[str]:
     for c in j.categories:
         if c.deadline_hours <= 0:
             errors.append(f"category {c.code}: deadline_hours must be > 0")
+    errors += _clock_errors("jurisdiction", j.office_hours, j.time_zone)
+    for ag in j.agencies:
+        errors += _clock_errors(f"agency {ag.id}", ag.office_hours, ag.time_zone)
     for a in j.areas:
         if a.parent is not None and a.parent not in areas:
             errors.append(f"area {a.id}: unknown parent {a.parent!r}")
@@ -126,6 +177,16 @@ def validate(j: Jurisdiction) -> list[str]:
         if r.area is not None and r.area not in areas:
             errors.append(f"rule {r.id}: unknown area {r.area!r}")
     return errors
+
+
+def _clock_errors(where: str, week: dict[Weekday, list[str]] | None, zone: str | None) -> list[str]:
+    errors = (
+        [f"{where}: office_hours: {e}" for e in office_hours_errors(week or {})] if week else []
+    )
+    if week is not None and not week:
+        errors.append(f"{where}: office_hours: no open period in the week")
+    problem = time_zone_error(zone) if zone else None
+    return errors + ([f"{where}: {problem}"] if problem else [])
 
 
 # ------------------------------------------------------------------ routing decision
@@ -142,7 +203,7 @@ class AreaHit:
 @dataclass(frozen=True)
 class Decision:
     agency_id: str
-    reason: Literal["rule", "fallback"]
+    reason: Literal["rule", "fallback", "disputed"]
     rule_id: str | None = None
     area_id: str | None = None
 

@@ -1,7 +1,8 @@
 """MongoDB adapters of routing: they map domain objects to documents and back.
 
 `jurisdiction` (the current document) and `areas` (2dsphere), `assignments` (one per report,
-revision-guarded), `accounts`, the resolution photos' GridFS bucket.
+revision-guarded), `accounts` (with the revocation feed), `login_failures` (throttling), the resolution photos'
+GridFS bucket.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from datetime import datetime
 
 from pymongo import IndexModel
 
-from services.routing.stores.accounts import AccountStore
+from services.routing.stores.accounts import ACCOUNT_INDEXES, AccountStore
 from services.routing.stores.assignments import ASSIGNMENT_INDEXES, AssignmentStore
 from services.routing.stores.jurisdiction import AREA_INDEXES, JurisdictionStore
+from services.routing.stores.logins import LOGIN_INDEXES, LoginFailureStore
 from shared.events import utcnow
 from shared.photos import photo_indexes
 
@@ -21,6 +23,8 @@ PHOTOS_BUCKET = "photos"
 
 INDEXES: dict[str, Sequence[IndexModel]] = {
     **AREA_INDEXES,
+    **ACCOUNT_INDEXES,
+    **LOGIN_INDEXES,
     **ASSIGNMENT_INDEXES,
     **photo_indexes(PHOTOS_BUCKET),
 }
@@ -31,6 +35,7 @@ __all__ = [
     "AccountStore",
     "AssignmentStore",
     "JurisdictionStore",
+    "LoginFailureStore",
     "now_ms",
 ]
 

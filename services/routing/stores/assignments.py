@@ -209,6 +209,19 @@ class AssignmentStore:
             found += await _matching(cursor, f, now)
         return sorted(found, key=lambda a: a.due_at)[: f.limit]
 
+    async def open_due_from(
+        self, since: datetime, session: AsyncClientSession | None = None
+    ) -> list[tuple[Assignment, int]]:
+        """The open assignments due at or after `since` (what a closure day can move): one
+        query per open status on the `open_by_due` index."""
+        found: list[tuple[Assignment, int]] = []
+        for status in OPEN_VALUES:
+            cursor = self.assignments.find(
+                {"status": status, "due_at": {"$gte": since}}, session=session
+            )
+            found += await self._loaded([d async for d in cursor], session)
+        return found
+
     async def open_due_times(self, session: AsyncClientSession | None = None) -> list[DueTime]:
         """The due times of the open assignments (one read of three small fields each)."""
         cursor = self.assignments.find(

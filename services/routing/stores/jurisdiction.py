@@ -9,12 +9,14 @@ in-memory lookup is tested against (`areas_containing`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from pymongo import IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
+from services.routing.domain.closures import Closure, Closures
 from services.routing.domain.errors import AreaRefused
 from services.routing.domain.jurisdiction import AreaHit, Jurisdiction
 from shared.mongo import Document
@@ -41,7 +43,7 @@ class JurisdictionStore:
 
     async def current(self, session: AsyncClientSession | None = None) -> Jurisdiction | None:
         doc = await self.documents.find_one({"_id": CURRENT}, session=session)
-        return Jurisdiction.model_validate(doc["document"]) if doc else None
+        return Jurisdiction.model_validate(doc["document"]) if doc and "document" in doc else None
 
     async def version(self, session: AsyncClientSession | None = None) -> int | None:
         """The version of the stored document (a small read: routing's replicas compare it
@@ -49,12 +51,46 @@ class JurisdictionStore:
         doc = await self.documents.find_one({"_id": CURRENT}, {"version": 1}, session=session)
         return int(doc["version"]) if doc else None
 
-    async def save(self, j: Jurisdiction, session: AsyncClientSession | None = None) -> None:
-        """Replaces the document and its areas (in the caller's transaction); raises
-        `AreaRefused` when the 2dsphere index refuses an area's geometry."""
-        await self.documents.replace_one(
+    async def stamp(self, session: AsyncClientSession | None = None) -> tuple[int, int] | None:
+        """The versions of the stored document and of the closure days (one small read)."""
+        doc = await self.documents.find_one(
+            {"_id": CURRENT}, {"version": 1, "closures_version": 1}, session=session
+        )
+        return (int(doc["version"]), int(doc.get("closures_version", 0))) if doc else None
+
+    async def closures(self, session: AsyncClientSession | None = None) -> Closures:
+        """The admin's closure days (kept with the document: one version read covers both)."""
+        doc = await self.documents.find_one(
+            {"_id": CURRENT}, {"closures": 1, "closures_version": 1}, session=session
+        )
+        if not doc:
+            return Closures()
+        items = tuple(
+            Closure(date.fromisoformat(c["day"]), c["reason"], tuple(c.get("agencies", ())))
+            for c in doc.get("closures", [])
+        )
+        return Closures(int(doc.get("closures_version", 0)), items)
+
+    async def save_closures(
+        self, closures: Closures, session: AsyncClientSession | None = None
+    ) -> None:
+        days = [
+            {"day": c.day.isoformat(), "reason": c.reason, "agencies": list(c.agencies)}
+            for c in closures.items
+        ]
+        await self.documents.update_one(
             {"_id": CURRENT},
-            {"_id": CURRENT, "version": j.version, "document": j.model_dump(mode="json")},
+            {"$set": {"closures": days, "closures_version": closures.version}},
+            upsert=True,
+            session=session,
+        )
+
+    async def save(self, j: Jurisdiction, session: AsyncClientSession | None = None) -> None:
+        """Replaces the document and its areas (in the caller's transaction; the closure
+        days stay); raises `AreaRefused` when the 2dsphere index refuses an area's geometry."""
+        await self.documents.update_one(
+            {"_id": CURRENT},
+            {"$set": {"version": j.version, "document": j.model_dump(mode="json")}},
             upsert=True,
             session=session,
         )

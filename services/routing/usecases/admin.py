@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from services.routing.domain.assignment import Actor
+from services.routing.domain.closures import Closures
 from services.routing.domain.errors import AreaRefused, InvalidJurisdiction
 from services.routing.domain.jurisdiction import Agency, Jurisdiction, parse
 from services.routing.usecases.accounts import Accounts
@@ -55,15 +56,19 @@ class JurisdictionAdmin:
                 current = seed
                 log.info("jurisdiction version %d loaded from %s", seed.version, "file")
             await self._publish(uow, current)
+            closures.append(await self.jurisdictions.store.closures(uow.session))
             return current
 
+        closures: list[Closures] = []
         applied = await self.transactions.run(work)
         self.jurisdictions.hold(applied)
+        self.jurisdictions.hold_closures(closures[-1])
         # Demo logins before routing starts: a report routed means its agency can log in.
         await self.accounts.seed_demo(applied)
         self.jurisdictions.seeded.set()
         if self.bootstrap_admin is not None:
             await self.accounts.bootstrap_admin(*self.bootstrap_admin)
+        self.accounts.open.set()
         return applied
 
     async def replace(self, document: dict[str, Any], actor: Actor) -> Jurisdiction:

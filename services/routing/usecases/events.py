@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel
 
 from services.routing.domain.assignment import Action, Actor, Assignment, new_assignment
-from services.routing.domain.jurisdiction import choose
+from services.routing.domain.jurisdiction import Decision, Jurisdiction, choose
 from services.routing.usecases.workflow import Workflow
 from shared.events import PAYLOADS, ReportAssignedV1, ReportCreatedV1, ReportReopenedV1, Topic
 from shared.uow import Session, UnitOfWork
@@ -144,7 +144,8 @@ class IncomingReports:
             return
         j = self.work.jurisdictions.current()
         lon, lat = report.location.lon, report.location.lat
-        decision = choose(j, report.category, self.work.jurisdictions.areas_containing(lon, lat))
+        decision = self._decide(j, report)
+        at = self.work.clock()
         a = new_assignment(
             assignment_id=self.new_id(),
             report_id=report.report_id,
@@ -152,15 +153,26 @@ class IncomingReports:
             lon=lon,
             lat=lat,
             agency_id=decision.agency_id,
-            at=self.work.clock(),
-            deadline=j.deadline(report.category, self.work.default_deadline_hours),
+            at=at,
+            due_at=self.work.due_for(j, report.category, at)(decision.agency_id),
             reason=decision.reason,
             rule_id=decision.rule_id,
             area_id=decision.area_id,
         )
         a.intake_seq = sequence
+        if report.triage is not None:
+            a.suggestions = [s.model_dump() for s in report.triage.suggestions]
+            a.disputed = report.triage.disputed
         draft.a = a
         await self.work.emit_assigned(draft, a, j)
+
+    def _decide(self, j: Jurisdiction, report: ReportCreatedV1) -> Decision:
+        """By the rules; a category the model strongly disputes waits in the IOC triage queue
+        (reason `disputed`) rather than go to the rule's agency, which would likely reject it."""
+        if report.triage is not None and report.triage.disputed:
+            return Decision(j.fallback_agency, "disputed")
+        hits = self.work.jurisdictions.areas_containing(report.location.lon, report.location.lat)
+        return choose(j, report.category, hits)
 
     async def _reannounce(self, draft: _Draft, a: Assignment) -> None:
         """Intake still shows `received`: emit the assignment (and its latest state) again."""
@@ -193,12 +205,13 @@ class IncomingReports:
             a.lon, a.lat = reopened.location.lon, reopened.location.lat
         j = self.work.jurisdictions.current()
         decision = choose(j, a.category, self.work.jurisdictions.areas_containing(a.lon, a.lat))
+        at = self.work.clock()
         a.move_to(
             decision.agency_id,
             action=Action.ROUTE,
             actor=INTAKE,
-            at=self.work.clock(),
-            deadline=j.deadline(a.category, self.work.default_deadline_hours),
+            at=at,
+            due_at=self.work.due_for(j, a.category, at)(decision.agency_id),
             reason=decision.reason,
             rule_id=decision.rule_id,
             area_id=decision.area_id,

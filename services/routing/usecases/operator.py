@@ -1,14 +1,14 @@
-"""IOC operators: the triage queue, manual assignment, duplicates and dismissal."""
+"""IOC operators: the triage queue, manual assignment, recategorizing, duplicates, dismissal."""
 
 from __future__ import annotations
 
 from services.routing.domain.assignment import OPEN, Action, Assignment, AState
-from services.routing.domain.errors import UnknownReport
+from services.routing.domain.errors import UnknownCategory, UnknownReport
 from services.routing.domain.jurisdiction import Jurisdiction
 from services.routing.domain.queue import QueueFilter, queue_order
 from services.routing.usecases.workflow import Workflow, actor_of
 from shared.auth import Principal
-from shared.events import ReportDuplicateV1, ReportRejectedV1, Topic
+from shared.events import ReportDuplicateV1, ReportRecategorizedV1, ReportRejectedV1, Topic
 from shared.uow import UnitOfWork
 
 
@@ -33,6 +33,36 @@ class OperatorCommands:
     ) -> Assignment:
         """By hand to any agency (from triage, or to override the rules), from any status."""
         return await self.work.reassign(p, assignment_id, agency_id, note, Action.ASSIGN)
+
+    async def recategorize(
+        self, p: Principal, assignment_id: str, category: str, note: str | None
+    ) -> Assignment:
+        """The category was wrong: changed and re-routed by the new category's rules;
+        `report.recategorized` (what the category model learns from), then `report.assigned`
+        (reason `reroute`), in one unit of work."""
+
+        async def change(uow: UnitOfWork, a: Assignment, j: Jurisdiction) -> None:
+            cat = j.category(category)
+            if cat is None or not cat.active:
+                raise UnknownCategory(f"no active category {category!r}")
+            at = self.work.clock()
+            hits = self.work.jurisdictions.areas_containing(a.lon, a.lat)
+            due = self.work.due_for(j, category, at)
+            previous = a.recategorize(
+                category, actor_of(p), at, note, jurisdiction=j, hits=hits, due=due
+            )
+            data = ReportRecategorizedV1(
+                report_id=a.report_id,
+                previous_category=previous,
+                category=category,
+                by=p.sub,
+                reason=note,
+                at=at,
+            )
+            await self.work.send(uow, Topic.REPORT_RECATEGORIZED, a, data)
+            await self.work.emit_assigned(uow, a, j)
+
+        return await self.work.command(p, assignment_id, change)
 
     async def dismiss(self, p: Principal, assignment_id: str, reason: str) -> Assignment:
         """Spam or not a public matter: `report.rejected`."""

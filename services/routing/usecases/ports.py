@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from services.routing.domain.accounts import Account
+from services.routing.domain.accounts import Account, Credentials
 from services.routing.domain.assignment import Assignment
+from services.routing.domain.closures import Closures
 from services.routing.domain.jurisdiction import Jurisdiction
 from services.routing.domain.queue import DueTime, QueueFilter
 from shared.uow import Session
@@ -19,6 +20,12 @@ class JurisdictionStore(Protocol):
     async def version(self, session: Session = None) -> int | None: ...
 
     async def save(self, j: Jurisdiction, session: Session = None) -> None: ...
+
+    async def stamp(self, session: Session = None) -> tuple[int, int] | None: ...
+
+    async def closures(self, session: Session = None) -> Closures: ...
+
+    async def save_closures(self, closures: Closures, session: Session = None) -> None: ...
 
 
 class AssignmentStore(Protocol):
@@ -56,21 +63,47 @@ class AssignmentStore(Protocol):
 
     async def open_due_times(self, session: Session = None) -> list[DueTime]: ...
 
+    async def open_due_from(
+        self, since: datetime, session: Session = None
+    ) -> list[tuple[Assignment, int]]: ...
+
 
 class AccountStore(Protocol):
-    async def login(self, username: str, session: Session = None) -> tuple[Account, str] | None: ...
+    async def login(self, username: str, session: Session = None) -> Credentials | None: ...
 
     async def add_if_absent(
         self, account: Account, password_hash: str, session: Session = None
     ) -> None: ...
 
-    async def put(self, account: Account, password_hash: str, session: Session = None) -> None: ...
+    async def put(
+        self, account: Account, password_hash: str, changed_at: datetime, session: Session = None
+    ) -> int: ...
 
-    async def delete(self, username: str, session: Session = None) -> bool: ...
+    async def delete(
+        self, username: str, changed_at: datetime, session: Session = None
+    ) -> int | None: ...
+
+    async def changed_since(
+        self, since: datetime, session: Session = None
+    ) -> list[tuple[str, int]]: ...
 
     async def all(self, session: Session = None) -> list[Account]: ...
 
     async def usernames(self, session: Session = None) -> set[str]: ...
+
+
+class LoginFailureStore(Protocol):
+    async def locked_until(
+        self, keys: Sequence[str], now: datetime, session: Session = None
+    ) -> tuple[datetime | None, set[str]]: ...
+
+    async def failed(
+        self, key: str, now: datetime, forget_at: datetime, session: Session = None
+    ) -> int: ...
+
+    async def lock(self, key: str, until: datetime, session: Session = None) -> None: ...
+
+    async def clear(self, key: str, session: Session = None) -> None: ...
 
 
 class PhotoStore(Protocol):

@@ -85,13 +85,14 @@ class StaffCommands:
 
         async def change(uow: UnitOfWork, a: Assignment, j: Jurisdiction) -> None:
             hits = self.work.jurisdictions.areas_containing(a.lon, a.lat)
+            at = self.work.clock()
             a.reject_by_agency(
                 actor_of(p),
-                self.work.clock(),
+                at,
                 reason,
                 jurisdiction=j,
                 hits=hits,
-                deadline=j.deadline(a.category, self.work.default_deadline_hours),
+                due=self.work.due_for(j, a.category, at),
             )
             await self.work.emit_assigned(uow, a, j)
 

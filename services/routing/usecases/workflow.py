@@ -14,7 +14,8 @@ from typing import Protocol
 from pydantic import BaseModel
 
 from services.routing.domain.areas import AreaIndex
-from services.routing.domain.assignment import Action, Actor, Assignment
+from services.routing.domain.assignment import Action, Actor, Assignment, DueFor
+from services.routing.domain.closures import Closures
 from services.routing.domain.errors import InvalidTransition, NoSuchAssignment, UnknownAgency
 from services.routing.domain.jurisdiction import AreaHit, Jurisdiction, parse
 from services.routing.metrics import RoutingMetrics
@@ -51,6 +52,7 @@ class Jurisdictions:
         self.seeded = asyncio.Event()
         self._seed: Jurisdiction | None = None
         self._held: tuple[Jurisdiction, AreaIndex] | None = None
+        self._closures = Closures()
 
     def seed(self) -> Jurisdiction:
         if self._seed is None:
@@ -74,14 +76,26 @@ class Jurisdictions:
         if self._held is None or self._held[0] is not j:
             self._held = (j, AreaIndex(j.areas))
 
+    def closures(self) -> Closures:
+        """The admin's closure days in force (held like the document, refreshed with it)."""
+        return self._closures
+
+    def hold_closures(self, closures: Closures) -> None:
+        self._closures = closures
+
     async def refresh(self) -> Jurisdiction:
-        """Holds the stored document if its version differs from the one held (one small
-        read; the whole document only when it changed)."""
-        version = await self.store.version()
-        if version is not None and version != self.current().version:
+        """Holds the stored document and closure days if their versions differ from the ones
+        held (one small read; the whole document, or the closures, only when they changed)."""
+        stamp = await self.store.stamp()
+        if stamp is None:
+            return self.current()
+        version, closures_version = stamp
+        if version != self.current().version:
             stored = await self.store.current()
             if stored is not None:
                 self.hold(stored)
+        if closures_version != self._closures.version:
+            self.hold_closures(await self.store.closures())
         return self.current()
 
     async def wait_seeded(self, timeout: float = 20.0) -> None:
@@ -142,6 +156,15 @@ class Workflow:
 
         return await self.transactions.run(work)
 
+    def due_for(self, j: Jurisdiction, category: str, at: datetime) -> DueFor:
+        """When a report of `category` assigned at `at` falls due, by the agency's clock."""
+
+        def due(agency_id: str) -> datetime:
+            closures = self.jurisdictions.closures()
+            return j.due_at(category, agency_id, at, self.default_deadline_hours, closures)
+
+        return due
+
     async def reassign(
         self, p: Principal, assignment_id: str, agency_id: str, note: str | None, action: Action
     ) -> Assignment:
@@ -153,12 +176,13 @@ class Workflow:
                 raise UnknownAgency(f"no agency {agency_id!r}")
             if agency_id == a.agency_id and a.is_open():
                 raise InvalidTransition("already assigned to that agency")
+            at = self.clock()
             a.move_to(
                 agency_id,
                 action=action,
                 actor=actor_of(p),
-                at=self.clock(),
-                deadline=j.deadline(a.category, self.default_deadline_hours),
+                at=at,
+                due_at=self.due_for(j, a.category, at)(agency_id),
                 reason=reason,
                 note=note,
             )
@@ -181,19 +205,23 @@ class Workflow:
             a.last_state = {"topic": topic.value, "data": data.model_dump(mode="json")}
 
     async def emit_assigned(self, uow: Emitter, a: Assignment, j: Jurisdiction) -> None:
-        data = ReportAssignedV1(
-            report_id=a.report_id,
-            assignment_id=a.id,
-            agency_id=a.agency_id,
-            agency_name=j.agency_name(a.agency_id),
-            category=a.category,
-            due_at=a.due_at,
-            attempt=a.attempt,
-            rule_id=a.rule_id,
-            area_id=a.area_id,
-            reason=a.reason,
-            assigned_at=a.assigned_at,
-        )
-        await self.emit(uow, Topic.REPORT_ASSIGNED, a, data)
+        await self.emit(uow, Topic.REPORT_ASSIGNED, a, assigned_payload(a, j))
         counter = self.metrics.assignments_created.labels(a.reason)
         uow.after_commit(counter.inc)
+
+
+def assigned_payload(a: Assignment, j: Jurisdiction) -> ReportAssignedV1:
+    """`report.assigned` for the assignment's current attempt (its agency and due time)."""
+    return ReportAssignedV1(
+        report_id=a.report_id,
+        assignment_id=a.id,
+        agency_id=a.agency_id,
+        agency_name=j.agency_name(a.agency_id),
+        category=a.category,
+        due_at=a.due_at,
+        attempt=a.attempt,
+        rule_id=a.rule_id,
+        area_id=a.area_id,
+        reason=a.reason,
+        assigned_at=a.assigned_at,
+    )

@@ -8,12 +8,13 @@ from services.routing.domain.errors import AccountRefused, InvalidCredentials, N
 from tests.routing.fakes import Routing
 
 PASSWORD = "a-long-password"
+CLIENT = "203.0.113.7"
 
 
 async def test_a_valid_login_gives_its_scopes_and_agency() -> None:
     r = Routing()
     await r.accounts.put("lan", PASSWORD, ["staff"], "phu-hoi-ward")
-    p = await r.accounts.authenticate("lan", PASSWORD)
+    p = await r.accounts.authenticate("lan", PASSWORD, CLIENT)
     assert (p.sub, p.scopes, p.agency_id) == ("lan", ["staff"], "phu-hoi-ward")
 
 
@@ -21,21 +22,21 @@ async def test_a_wrong_password_is_refused() -> None:
     r = Routing()
     await r.accounts.put("lan", PASSWORD, ["staff"], "phu-hoi-ward")
     with pytest.raises(InvalidCredentials):
-        await r.accounts.authenticate("lan", "nope")
+        await r.accounts.authenticate("lan", "nope", CLIENT)
 
 
 async def test_an_unknown_user_is_refused() -> None:
     with pytest.raises(InvalidCredentials):
-        await Routing().accounts.authenticate("ghost", PASSWORD)
+        await Routing().accounts.authenticate("ghost", PASSWORD, CLIENT)
 
 
 async def test_demo_logins_are_refused_in_production() -> None:
     dev = Routing()
     await dev.accounts.seed_demo(dev.jurisdictions.current())
     prod = Routing(account_store=dev.account_store, demo_logins=False)
-    assert (await dev.accounts.authenticate("ioc", "demo")).agency_id == "ioc"
+    assert (await dev.accounts.authenticate("ioc", "demo", CLIENT)).agency_id == "ioc"
     with pytest.raises(InvalidCredentials):
-        await prod.accounts.authenticate("ioc", "demo")
+        await prod.accounts.authenticate("ioc", "demo", CLIENT)
 
 
 async def test_a_short_password_is_refused() -> None:
@@ -53,9 +54,37 @@ async def test_staff_must_name_an_existing_agency() -> None:
 async def test_the_bootstrap_admin_is_an_operator_too() -> None:
     r = Routing()
     await r.accounts.bootstrap_admin("root", PASSWORD)
-    assert (await r.accounts.authenticate("root", PASSWORD)).scopes == ["admin", "operator"]
+    assert (await r.accounts.authenticate("root", PASSWORD, CLIENT)).scopes == ["admin", "operator"]
 
 
 async def test_deleting_an_unknown_login_is_not_found() -> None:
     with pytest.raises(NoSuchAccount):
         await Routing().accounts.delete("ghost")
+
+
+async def test_every_change_of_a_login_raises_its_token_version() -> None:
+    r = Routing()
+    await r.accounts.put("lan", PASSWORD, ["staff"], "phu-hoi-ward")
+    first = await r.accounts.authenticate("lan", PASSWORD, CLIENT)
+    await r.accounts.put("lan", PASSWORD, ["operator"], None)
+    second = await r.accounts.authenticate("lan", PASSWORD, CLIENT)
+    await r.accounts.delete("lan")
+    assert (first.token_version, second.token_version) == (1, 2)
+    assert r.revoked == [("lan", 1), ("lan", 2), ("lan", 3)]
+
+
+async def test_an_unchanged_bootstrap_admin_is_left_alone_at_a_restart() -> None:
+    r = Routing()
+    await r.accounts.bootstrap_admin("root", PASSWORD)
+    await r.accounts.bootstrap_admin("root", PASSWORD)
+    await r.accounts.bootstrap_admin("root", PASSWORD + "!")
+    assert r.revoked == [("root", 1), ("root", 2)]
+
+
+async def test_a_deleted_demo_login_is_not_made_again() -> None:
+    r = Routing()
+    await r.accounts.seed_demo(r.jurisdictions.current())
+    await r.accounts.delete("ioc")
+    await r.accounts.seed_demo(r.jurisdictions.current())
+    with pytest.raises(InvalidCredentials):
+        await r.accounts.authenticate("ioc", "demo", CLIENT)

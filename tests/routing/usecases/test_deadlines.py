@@ -8,7 +8,7 @@ from tests.routing.fakes import Routing, staff
 async def test_a_breach_escalates_once() -> None:
     r = Routing()
     a = await r.route()
-    r.clock.advance(hours=73)
+    r.clock.advance(days=7)
     assert (await r.deadlines.check(), await r.deadlines.check()) == (1, 0)
     [event] = r.tx.of_type("report.escalated")
     assert (event.data["level"], event.data["assignment_id"]) == (1, a.id)
@@ -18,7 +18,7 @@ async def test_a_breach_escalates_once() -> None:
 async def test_escalation_does_not_change_what_is_reannounced() -> None:
     r = Routing()
     a = await r.route()
-    r.clock.advance(hours=73)
+    r.clock.advance(days=7)
     await r.deadlines.check()
     assert r.assignments.stored(a.id).last_state is None
 
@@ -26,10 +26,10 @@ async def test_escalation_does_not_change_what_is_reannounced() -> None:
 async def test_a_new_due_time_can_breach_again() -> None:
     r = Routing()
     a = await r.route()
-    r.clock.advance(hours=73)
+    r.clock.advance(days=7)
     await r.deadlines.check()
     await r.staff.transfer(staff("phu-hoi-ward"), a.id, "hue-urenco", None)
-    r.clock.advance(hours=73)
+    r.clock.advance(days=7)
     await r.deadlines.check()
     assert [e.data["level"] for e in r.tx.of_type("report.escalated")] == [1, 2]
 
@@ -37,7 +37,7 @@ async def test_a_new_due_time_can_breach_again() -> None:
 async def test_gauges_count_open_and_overdue_per_agency() -> None:
     r = Routing()
     await r.route("r1")
-    r.clock.advance(hours=73)
+    r.clock.advance(days=7)
     await r.route("r2")
     await r.deadlines.check()
     assert r.metric("routing_open_assignments", agency="phu-hoi-ward") == 2

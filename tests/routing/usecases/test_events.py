@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from services.routing.domain.assignment import AState
 from shared.events import ReportReopenedV1
@@ -24,13 +24,14 @@ async def test_a_new_report_goes_to_the_ward_by_its_rule() -> None:
         "sidewalk-encroachment@phu-hoi",
         "phu-hoi",
     )
-    assert datetime.fromisoformat(event.data["due_at"]) == r.clock() + timedelta(hours=72)
+    # 3 working days after Sunday 1 March 2026: the close of Wednesday, 17:00 in Huế.
+    assert datetime.fromisoformat(event.data["due_at"]) == datetime(2026, 3, 4, 10, tzinfo=UTC)
 
 
 async def test_due_time_is_the_category_deadline() -> None:
     r = Routing()
-    a = await r.route(category="pothole")
-    assert a.due_at - a.assigned_at == timedelta(hours=72)
+    a = await r.route(category="flooding")  # 6 calendar hours
+    assert a.due_at - a.assigned_at == timedelta(hours=6)
 
 
 async def test_unknown_category_gets_the_default_deadline_and_the_fallback() -> None:

@@ -130,9 +130,9 @@ async def test_staff_queue_shows_only_their_agency_overdue_first() -> None:
     r = Routing()
     first = await r.route("r1")
     await r.route("r2", point=(0.0, 0.0))  # nowhere: the IOC
-    r.clock.advance(hours=1)
+    r.clock.advance(days=1)  # Monday: one working day later due (3 working days each)
     later = await r.route("r3")
-    r.clock.advance(hours=71.5)  # r1 is overdue, r3 not yet
+    r.clock.advance(days=2, hours=18)  # Thursday morning: r1 is overdue, r3 not yet
     queue = await r.staff_queries.queue(WARD, QueueFilter(agency_id="ioc"))
     assert [a.id for a in queue] == [first.id, later.id]
     assert [a.overdue(r.clock()) for a in queue] == [True, False]

@@ -95,6 +95,7 @@ function operatorForms(a, names, done) {
   const forms = [form("assign", names, [field(t("toAgency"), agencyPicker(names, a.agency_id)), optionalNote()],
     (f) => post(a, "assign", { agency_id: f.elements.agency_id.value, note: noteOf(f) }), done)];
   if (OPEN.includes(a.status)) {
+    forms.push(recategorizeForm(a, names, done));
     const original = h("input", { type: "text", name: "duplicate_of", required: true, maxlength: 100, autocomplete: "off" });
     forms.push(form("markDuplicate", names, [field(t("duplicateOf"), original)],
       (f) => post(a, "duplicate", { duplicate_of: f.elements.duplicate_of.value.trim() }), done));
@@ -103,6 +104,29 @@ function operatorForms(a, names, done) {
       (f) => post(a, "dismiss", { reason: f.elements.reason.value, note: noteOf(f) }), done));
   }
   return forms;
+}
+
+// Change the category (re-routed by its rules); the model's suggestions are one click each.
+function recategorizeForm(a, names, done) {
+  const options = names.categories.filter((c) => c.code !== a.category).map((c) => [c.code, names.category(c.code)]);
+  const picker = select("category", options, "");
+  const send = (category, f) => post(a, "category", { category, reason: f ? noteOf(f) : null });
+  const node = form("recategorize", names, [field(t("toCategory"), picker), optionalNote()],
+    (f) => send(f.elements.category.value, f), done);
+  const hints = (a.suggestions || []).filter((s) => s.category !== a.category).map((s) => {
+    const b = h("button", { type: "button", class: "suggestion", "data-category": s.category },
+      t("suggested", { category: names.category(s.category), pct: Math.round(s.confidence * 100) }));
+    b.addEventListener("click", async () => {
+      b.disabled = true;
+      try { done(await send(s.category, node), t("recategorize")); } catch (err) {
+        say(t("failed", { msg: err.message }), "error");
+        b.disabled = false;
+      }
+    });
+    return b;
+  });
+  if (hints.length) node.insertBefore(h("p", { class: "suggestions" }, a.disputed ? t("disputed") : "", hints), node.children[1]);
+  return node;
 }
 
 export function actionsPanel(a, names, done) {
