@@ -42,7 +42,7 @@ class Analytics:
 
 def build_projection(settings: AnalyticsSettings) -> Analytics:
     """Runtime, stores, use cases, the subscriber and the rollup check at start."""
-    runtime = Runtime(settings, INDEXES)
+    runtime = Runtime(settings, INDEXES, emits=False)  # produces nothing: no outbox relay
     facts, rollups, gate = FactStore(runtime.db), RollupStore(runtime.db), RollupGate()
     copy = CatalogCopy(runtime.db)
     memory = CatalogMemory(copy)

@@ -92,3 +92,27 @@ class GridOut(Public):
     cells_total: int
     truncated: bool = Field(description="More cells have reports than were returned")
     cells: list[GridCellOut]
+
+
+class CorrectionRowOut(Public):
+    from_category: str = Field(description="The category the report was created as")
+    from_category_name: str
+    to_category: str | None = Field(description="Its current category")
+    to_category_name: str | None
+    agency_id: str | None = Field(description="Its current agency")
+    agency_name: str | None
+    chosen_by: str | None = Field(description="Who chose the first category: resident or model")
+    count: int
+
+
+class FiledRowOut(Public):
+    category: str = Field(description="The category reports were created as")
+    category_name: str
+    filed: int
+    corrected: int = Field(description="Of those, corrected to another category since")
+    corrected_pct: float | None
+
+
+class CorrectionsOut(Public):
+    items: list[CorrectionRowOut]
+    by_category: list[FiledRowOut]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -18,12 +18,16 @@ from shared.events import (
     ReportCreatedV1,
     ReportEscalatedV1,
     ReportRatedV1,
+    ReportRecategorizedV1,
     ReportReopenedV1,
     ReportResolvedV1,
+    SuggestionV1,
     Topic,
+    TriageV1,
 )
 
 T0 = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)  # 08:00 in Huế, a Monday
+ChosenBy = Literal["resident", "model"]
 INTAKE, ROUTING = "/fieldreports/intake", "/fieldreports/routing"
 
 
@@ -57,8 +61,18 @@ class Story:
         )
         return self
 
-    def created(self, minute: float = 0, created_minute: float | None = None) -> Story:
+    def created(
+        self,
+        minute: float = 0,
+        created_minute: float | None = None,
+        chosen_by: ChosenBy | None = None,
+    ) -> Story:
+        triage = None
+        if chosen_by is not None:
+            best = SuggestionV1(category=self.category, confidence=0.9)
+            triage = TriageV1(model_version="m1", suggestions=[best], chosen_by=chosen_by)
         payload = ReportCreatedV1(
+            triage=triage,
             report_id=self.report_id,
             category=self.category,
             location=self.location,
@@ -128,6 +142,17 @@ class Story:
     def closed(self, minute: float) -> Story:
         payload = ReportClosedV1(report_id=self.report_id, at=at(minute))
         return self._add(Topic.REPORT_CLOSED, INTAKE, payload, at(minute))
+
+    def recategorized(self, minute: float, category: str, previous: str | None = None) -> Story:
+        """An operator's correction (routing), with the re-assignment that follows it."""
+        payload = ReportRecategorizedV1(
+            report_id=self.report_id,
+            previous_category=previous or self.category,
+            category=category,
+            by="ioc",
+            at=at(minute),
+        )
+        return self._add(Topic.REPORT_RECATEGORIZED, ROUTING, payload, at(minute))
 
     def reopened(self, minute: float) -> Story:
         payload = ReportReopenedV1(report_id=self.report_id, reason="not fixed", at=at(minute))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -9,6 +10,7 @@ from typing import Any
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 
+from services.analytics.domain.corrections import Corrected
 from services.analytics.domain.facts import Fact
 from services.analytics.domain.figures import Breakdown, CellCount, Group, Totals
 from services.analytics.domain.history import History, Projected
@@ -113,6 +115,8 @@ class FakeAggregations:
     created: dict[str, int] = field(default_factory=dict)
     resolved: dict[str, int] = field(default_factory=dict)
     cells: list[CellCount] = field(default_factory=list)
+    corrected: list[Corrected] = field(default_factory=list)
+    now_in: dict[str | None, int] = field(default_factory=dict)
     calls: list[tuple[str, Any]] = field(default_factory=list)
     percentiles: list[tuple[float, ...]] = field(default_factory=list)
 
@@ -138,6 +142,10 @@ class FakeAggregations:
     ) -> tuple[dict[str, int], dict[str, int]]:
         self.calls.append(("series", interval))
         return dict(self.created), dict(self.resolved)
+
+    async def corrections(self, filters: Filters) -> tuple[list[Corrected], Counter[str | None]]:
+        self.calls.append(("corrections", None))
+        return list(self.corrected), Counter(self.now_in)
 
     async def grid(self, filters: Filters, cell: float, limit: int) -> tuple[list[CellCount], int]:
         self.calls.append(("grid", (cell, limit)))

@@ -18,7 +18,7 @@ from tests.support import eventually
 WINDOW = {"from": "2025-03-01", "to": "2025-03-31"}
 READS: list[tuple[str, dict[str, str]]] = [
     (table, params)
-    for table in ("summary", "scoreboard", "categories", "timeseries", "grid")
+    for table in ("summary", "scoreboard", "categories", "corrections", "timeseries", "grid")
     for params in (
         {},
         WINDOW,

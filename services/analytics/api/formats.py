@@ -25,16 +25,31 @@ def output_format(
 
 FormatDep = Annotated[Format, Depends(output_format)]
 
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value: Any) -> Any:
+    """A value safe to open in a spreadsheet: missing is empty; text that a spreadsheet would
+    take for a formula gets a leading apostrophe (shown as text, the apostrophe hidden). Numbers
+    are written as they are (a negative number is not a formula)."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
 
 def to_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> str:
-    """CSV with a header row; missing values are empty cells."""
+    """CSV with a header row; missing values are empty cells; every text cell is escaped
+    against formula injection (`cell`), the header included."""
     out = io.StringIO()
     writer = csv.DictWriter(
         out, fieldnames=list(columns), extrasaction="ignore", lineterminator="\r\n"
     )
-    writer.writeheader()
+    writer.writerow({c: cell(c) for c in columns})
     for row in rows:
-        writer.writerow({c: "" if row.get(c) is None else row.get(c) for c in columns})
+        writer.writerow({c: cell(row.get(c)) for c in columns})
     return out.getvalue()
 
 

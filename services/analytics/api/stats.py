@@ -12,6 +12,7 @@ from services.analytics.api.formats import FormatDep, metric_rows, table
 from services.analytics.domain.stats import SCOREBOARD_COLUMNS, Interval, SortColumn
 from services.analytics.schemas import (
     CategoriesOut,
+    CorrectionsOut,
     GridOut,
     ScoreboardOut,
     SummaryOut,
@@ -30,6 +31,16 @@ CATEGORY_COLUMNS = (
     "mean_rating",
 )
 SERIES_COLUMNS = ("period", "created", "resolved")
+CORRECTION_COLUMNS = (
+    "from_category",
+    "from_category_name",
+    "to_category",
+    "to_category_name",
+    "agency_id",
+    "agency_name",
+    "chosen_by",
+    "count",
+)
 GRID_COLUMNS = ("lat", "lon", "south", "west", "north", "east", "count")
 
 stats_router = APIRouter(prefix="/api/v1/stats", tags=["statistics"])
@@ -78,6 +89,17 @@ async def categories(f: FiltersDep, lang: LangDep, st: StatisticsDep, fmt: Forma
     rows = await st.categories(f, lang)
     body = CategoriesOut.model_validate({"items": rows})
     return table(fmt, body, rows, CATEGORY_COLUMNS, "categories")
+
+
+CORRECTIONS = "Category corrections: from the category filed to the corrected one, per agency"
+
+
+@stats_router.get("/corrections", summary=CORRECTIONS, response_model=CorrectionsOut)
+@stats_router.get("/corrections.csv", **_csv(CORRECTIONS))
+async def corrections(f: FiltersDep, lang: LangDep, st: StatisticsDep, fmt: FormatDep) -> Any:
+    result = await st.corrections(f, lang)
+    body = CorrectionsOut.model_validate(result)
+    return table(fmt, body, result.items, CORRECTION_COLUMNS, "corrections")
 
 
 TIMESERIES = "Reports created and resolved per day or week"

@@ -7,9 +7,13 @@ events of different topics arrive in and however often each is delivered.
 
 Field rules:
 - `created_at`, `category`, `lat`/`lon`, `channel`: from `report.created` (the re-announced
-  copies carry the same payload); `category` and location follow the latest `report.reopened`
-  that changes them (by intake sequence). Before `report.created` arrives, `category` falls back
-  to the latest assignment's.
+  copies carry the same payload); location follows the latest `report.reopened` that changes it
+  (by intake sequence); `category` the latest change of category: per source the latest
+  `report.reopened` (intake) or `report.recategorized` (routing) by sequence, across the two the
+  one written last (envelope time). Before `report.created` arrives, `category` falls back to
+  the latest assignment's.
+- `original_category`, `category_chosen_by`: `report.created`'s category and who chose it
+  (its triage's `chosen_by`: resident or model); `recategorized`: distinct corrections.
 - `assigned_at`: the first assignment (minimum `assigned_at`).
 - `agency_id`, `agency_name`, `area_id`, `assignment_id`, `due_at`: the latest assignment by
   routing sequence; `attempts` the highest `attempt`.
@@ -38,6 +42,9 @@ from shared.events import STATUS_SET_BY, Status, Topic
 DONE_STATUSES = (Status.RESOLVED, Status.CLOSED)
 # Open and under an agency's deadline: the statuses in which a report can be overdue.
 UNDER_DEADLINE = (Status.ASSIGNED, Status.IN_PROGRESS)
+
+# The events that can change a report's category: a resident's reopening, an operator's correction.
+CATEGORY_CHANGES = (Topic.REPORT_REOPENED, Topic.REPORT_RECATEGORIZED)
 
 # Payload fields analytics never needs; they are not kept (the sealed contact above all).
 DROPPED = ("contact_sealed", "description", "photo_urls", "attributes", "address", "note")
@@ -91,6 +98,9 @@ class Fact:
     created_day: str | None
     created_week: str | None
     category: str | None
+    original_category: str | None
+    category_chosen_by: str | None
+    recategorized: int
     lat: float | None
     lon: float | None
     channel: str | None
@@ -188,18 +198,29 @@ class _History:
         return _latest(self.of(topic))
 
     def where(self) -> tuple[str | None, float | None, float | None]:
-        """Category and location: creation's, then each reopen's changes, else the assignment's."""
-        created = self.latest(Topic.REPORT_CREATED)
-        category: str | None = _get(created, "category")
-        loc = _get(created, "location") or {}
+        """Category (`category`) and location: creation's, then each reopen's changes."""
+        loc = _get(self.latest(Topic.REPORT_CREATED), "location") or {}
         lat, lon = loc.get("lat"), loc.get("lon")
         for r in sorted(self.of(Topic.REPORT_REOPENED), key=lambda e: (e.source, e.order)):
-            category = r.data.get("category") or category
             if r.data.get("location"):
                 lat, lon = r.data["location"].get("lat"), r.data["location"].get("lon")
-        if category is None:
-            category = _get(self.latest(Topic.REPORT_ASSIGNED), "category")
-        return category, lat, lon
+        return self.category(), lat, lon
+
+    def category(self) -> str | None:
+        """The latest change (per source by sequence, across sources the latest written), else
+        creation's, else the assignment's."""
+        changes = [e for t in CATEGORY_CHANGES for e in self.of(t) if e.data.get("category")]
+        per_source: dict[str, Recorded] = {}
+        for e in changes:
+            if e.source not in per_source or e.order > per_source[e.source].order:
+                per_source[e.source] = e
+        latest = max(per_source.values(), key=lambda e: (e.time, e.source, e.order), default=None)
+        category: str | None = (
+            _get(latest, "category")
+            or _get(self.latest(Topic.REPORT_CREATED), "category")
+            or _get(self.latest(Topic.REPORT_ASSIGNED), "category")
+        )
+        return category
 
     def on_time(self, resolved_at: datetime | None) -> bool | None:
         """Routing's flag, else the resolution against the due time of its assignment."""
@@ -247,6 +268,9 @@ def build_fact(report_id: str, events: Iterable[Recorded], tz: tzinfo) -> Fact:
         created_day=created_day,
         created_week=created_week,
         category=category,
+        original_category=_get(created, "category"),
+        category_chosen_by=(_get(created, "triage") or {}).get("chosen_by"),
+        recategorized=len(h.of(Topic.REPORT_RECATEGORIZED)),
         lat=lat,
         lon=lon,
         channel=_get(created, "channel"),

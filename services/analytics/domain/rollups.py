@@ -3,8 +3,9 @@
 Each fact contributes to a few rollup lines (`contributions`):
 
 - `ALL` (category, agency, agency name, area, status): the count and every sum and count a
-  summary or a scoreboard row needs, and a histogram of the resolve times (`resolve_bucket`),
-  so a median or p90 fetches only the facts of the one bucket its rank falls in;
+  summary or a scoreboard row needs, a histogram of the resolve times (`resolve_bucket`),
+  so a median or p90 fetches only the facts of the one bucket its rank falls in, and the
+  reports corrected into the line's category by the category they were created as (`FROM`);
 - `CREATED` (a creation day) and `RESOLVED` (a resolution day): for the time series, one line
   per day with a count per (category, agency, area) (`where_key`), so a year's series reads
   365 lines whatever the filters;
@@ -33,6 +34,8 @@ KINDS = (ALL, CREATED, RESOLVED, CELL)
 BUCKETS_PER_DOUBLING = 16
 HIST = "h"  # a histogram count is the counter `h<bucket>`
 WHERE = "w"  # a count of one (category, agency, area) is the counter `w["cat","agency","area"]`
+# A report created as another category than its line's, corrected since: `f["cat","chosen_by"]`.
+FROM = "f"
 
 Counts = dict[str, float]
 _DONE = {str(s) for s in DONE_STATUSES}
@@ -81,6 +84,15 @@ class RollupRow:
                 out.append(((category, agency, area), int(n)))
         return out
 
+    def corrected_from(self) -> list[tuple[tuple[str, str | None], int]]:
+        """(category created as, who chose it) -> count, of an `ALL` line's corrected reports."""
+        out = []
+        for name, n in self.counts.items():
+            if name.startswith(FROM) and n:
+                category, chosen_by = json.loads(name[len(FROM) :])
+                out.append(((category, chosen_by), int(n)))
+        return out
+
     def histogram(self) -> dict[int, int]:
         """Resolve-time bucket -> number of facts (non-zero only)."""
         return {
@@ -101,6 +113,19 @@ def hist_key(bucket: int) -> str:
 
 def where_key(where: Where) -> str:
     return WHERE + json.dumps(list(where), ensure_ascii=False, separators=(",", ":"))
+
+
+def from_key(category: str, chosen_by: str | None) -> str:
+    return FROM + json.dumps([category, chosen_by], ensure_ascii=False, separators=(",", ":"))
+
+
+def corrected(fact: Fact) -> bool:
+    """Created as one category, now another after an operator's correction."""
+    return bool(
+        fact.recategorized
+        and fact.original_category is not None
+        and fact.original_category != fact.category
+    )
 
 
 def cell_of(lat: float, lon: float, cell_deg: float) -> tuple[int, int]:
@@ -127,6 +152,8 @@ def tally(fact: Fact) -> Counts:
         counts["escalations"] = fact.escalations
     if fact.reopen_count:
         counts["reopened"] = fact.reopen_count
+    if corrected(fact) and fact.original_category is not None:
+        counts[from_key(fact.original_category, fact.category_chosen_by)] = 1
     return counts
 
 

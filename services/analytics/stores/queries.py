@@ -10,12 +10,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.analytics.domain import tallies
+from services.analytics.domain import corrections, tallies
+from services.analytics.domain.corrections import Corrected
 from services.analytics.domain.figures import Breakdown, CellCount, Group, Ranked, Totals
 from services.analytics.domain.rollups import ALL, CELL, CREATED, RESOLVED, RollupRow
 from services.analytics.domain.stats import Filters, Interval
@@ -87,6 +89,12 @@ class FactQueries:
             found = await self.facts.resolve_times(by, key, bucket)
             in_bucket[bucket] = [t for where, t in found if filters.admits(*where)]
         return tallies.times_at_ranks(hist, wanted, in_bucket)
+
+    async def corrections(self, filters: Filters) -> tuple[list[Corrected], Counter[str | None]]:
+        """Reports corrected to another category, and the count per current category."""
+        if filters.windowed:
+            return await self.windowed.corrections(filters)
+        return corrections.from_lines(await self._lines(filters))
 
     async def series(
         self, filters: Filters, interval: Interval

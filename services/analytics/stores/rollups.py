@@ -14,6 +14,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import AutoReconnect
 
 from services.analytics.domain.rollups import (
+    FROM,
     HIST,
     KINDS,
     WHERE,
@@ -28,7 +29,7 @@ ROLLUPS = "rollups"
 ROLLUPS_INDEXES = [IndexModel([("kind", ASCENDING), ("day", ASCENDING)], name="by_kind_day")]
 META = "meta"
 _KEY = tuple(f.name for f in fields(RollupKey))
-_NOT_COUNTS = {*_KEY, "_id", "hist", "by"}
+_NOT_COUNTS = {*_KEY, "_id", "hist", "by", "from"}
 
 Line = tuple[RollupKey, Counts]
 
@@ -48,12 +49,14 @@ def _name(field: str) -> str:
 
 def _path(counter: str) -> str:
     """`h12` (histogram bucket 12) is stored at `hist.12`, a (category, agency, area) count
-    under `by`; the other counters at the top."""
+    under `by`, a corrected-from count under `from`; the other counters at the top."""
     bucket = counter[len(HIST) :]
     if counter.startswith(HIST) and bucket.isdigit():
         return f"hist.{bucket}"
     if counter.startswith(WHERE):
         return f"by.{_field(counter[len(WHERE) :])}"
+    if counter.startswith(FROM):
+        return f"from.{_field(counter[len(FROM) :])}"
     return counter
 
 
@@ -72,6 +75,7 @@ def _row(doc: Document) -> RollupRow:
     counts: Counts = {k: v for k, v in doc.items() if k not in _NOT_COUNTS}
     counts |= {f"{HIST}{b}": n for b, n in (doc.get("hist") or {}).items()}
     counts |= {WHERE + _name(k): n for k, n in (doc.get("by") or {}).items()}
+    counts |= {FROM + _name(k): n for k, n in (doc.get("from") or {}).items()}
     key: dict[str, Any] = {f: doc.get(f) for f in _KEY}
     return RollupRow(RollupKey(**key), counts)
 

@@ -6,12 +6,14 @@ database reads only the window's facts; the other filters follow in a second `$m
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.analytics.domain.corrections import Corrected
 from services.analytics.domain.facts import DONE_STATUSES, UNDER_DEADLINE
 from services.analytics.domain.figures import Breakdown, CellCount, Group, Totals
 from services.analytics.domain.stats import Filters
@@ -26,6 +28,8 @@ _ACTIVE = sorted(str(s) for s in UNDER_DEADLINE)
 # every fact with a creation day (a report has a location only from its creation, or from a
 # reopening: one reopened before its creation arrived is left out until it does).
 EVERY_DAY = {"created_day": {"$gte": ""}}
+# What a corrected report contributes: created as, chosen by, now, under.
+_CORRECTION = ("original_category", "category_chosen_by", "category", "agency_id")
 
 
 def match(filters: Filters, day_field: str = "created_day") -> dict[str, Any]:
@@ -193,3 +197,20 @@ class WindowedQueries:
         docs = await self._aggregate(pipeline)
         docs.sort(key=lambda d: (-d["n"], d["_id"]["iy"], d["_id"]["ix"]))
         return [CellCount(int(d["_id"]["ix"]), int(d["_id"]["iy"]), d["n"]) for d in docs]
+
+    async def corrections(self, filters: Filters) -> tuple[list[Corrected], Counter[str | None]]:
+        """The window's corrected reports and its count per current category."""
+        facets = {
+            "now_in": [{"$group": {"_id": "$category", "n": {"$sum": 1}}}],
+            "corrected": [
+                {"$match": {"recategorized": {"$gt": 0}}},
+                {"$project": {"_id": 0, **{f: 1 for f in _CORRECTION}}},
+            ],
+        }
+        [raw] = await self._aggregate([*_stages(filters), {"$facet": facets}])
+        merged: Counter[tuple[str, str | None, str | None, str | None]] = Counter()
+        for d in raw["corrected"]:
+            source, chosen_by, now, agency = (d.get(f) for f in _CORRECTION)
+            if source is not None and source != now:
+                merged[(source, chosen_by, now, agency)] += 1
+        return [Corrected(*k, n) for k, n in merged.items()], Counter(_counts(raw["now_in"]))

@@ -3,10 +3,12 @@ in-memory fakes of `tests/analytics/fakes.py` both provide it)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Protocol
 
+from services.analytics.domain.corrections import Corrected
 from services.analytics.domain.facts import Fact, Recorded
 from services.analytics.domain.figures import Breakdown, CellCount, Group, Totals
 from services.analytics.domain.history import History, Projected
@@ -74,6 +76,10 @@ class Aggregations(Protocol):
     async def series(
         self, filters: Filters, interval: Interval
     ) -> tuple[dict[str, int], dict[str, int]]: ...
+
+    async def corrections(
+        self, filters: Filters
+    ) -> tuple[list[Corrected], Counter[str | None]]: ...
 
     async def grid(
         self, filters: Filters, cell: float, limit: int

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from services.analytics.domain import stats
+from services.analytics.domain import corrections, stats
 from services.analytics.domain.catalog import Names
 from services.analytics.domain.figures import CategoryRow, Grid, ScoreRow, SeriesPoint, Summary
 from services.analytics.domain.stats import Filters, GridLimits, Interval
@@ -66,6 +66,15 @@ class Statistics:
         names = await self._names()
         rows = [stats.category_row(g, names.category(g.key, lang)) for g in groups]
         return stats.sort_rows(rows, "received", True, "category")
+
+    async def corrections(self, filters: Filters, lang: str) -> corrections.Corrections:
+        """Reports corrected to another category (by from, to, agency and who chose the first
+        category) and, per category filed as, the share corrected."""
+        corrected, now_in = await self.facts.corrections(filters)
+        names = await self._names()
+        return corrections.table(
+            corrected, now_in, lambda c: names.category(c, lang), lambda a: names.agency(a, lang)
+        )
 
     async def timeseries(self, filters: Filters, interval: Interval) -> list[SeriesPoint]:
         """Created and resolved per bucket, every bucket between the bounds (zeros included)."""

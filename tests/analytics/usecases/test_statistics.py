@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from services.analytics.domain.corrections import Corrected
 from services.analytics.domain.errors import InvalidDateRange
 from services.analytics.domain.figures import Breakdown, CellCount, Totals
 from services.analytics.domain.stats import Filters, GridLimits
@@ -122,3 +123,17 @@ def test_filters_refuse_a_range_that_ends_before_it_starts() -> None:
         "validation_error",
         "`from` is after `to`",
     )
+
+
+async def test_corrections_are_named_in_the_requested_language() -> None:
+    corrected = [Corrected("pothole", "resident", "flood", "dot", 2)]
+    facts = FakeAggregations(corrected=corrected, now_in={"flood": 2, "pothole": 2})
+    result = await statistics(facts).corrections(Filters(), "en")
+    row = result.items[0]
+    assert (row.from_category_name, row.to_category_name, row.agency_name, row.count) == (
+        "Pothole",
+        "Flooding",
+        "Department of Transport",
+        2,
+    )
+    assert [(r.category, r.corrected_pct) for r in result.by_category] == [("pothole", 50.0)]
