@@ -4,29 +4,40 @@ and loops -> routers -> app."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 from datetime import timedelta
+from typing import Any
 
 from fastapi import FastAPI
 
 from services.intake import web
 from services.intake.api import resident
+from services.intake.api import triage as triage_api
 from services.intake.api.open311 import routes as open311
+from services.intake.domain import residents
 from services.intake.domain.projection import PRODUCED
 from services.intake.domain.ratelimit import TokenBuckets
+from services.intake.domain.triage import TriageRules
 from services.intake.errors import ERRORS
 from services.intake.handlers import TOPICS, Handlers
 from services.intake.metrics import IntakeMetrics
 from services.intake.settings import IntakeSettings
 from services.intake.stores import PHOTOS, IdempotencyStore, ReportStore, SupportStore, indexes
+from services.intake.stores.triage import CorrectionStore, TriageModelStore
+from services.intake.triage.data import seed_model
+from services.intake.triage.process import run_trainer
 from services.intake.usecases import Intake
-from services.intake.usecases.create import CreateQuota, FileReport, PhotoRules
+from services.intake.usecases.create import FileReport, PhotoRules
 from services.intake.usecases.events import ConsumedEvents
 from services.intake.usecases.open311 import Open311
 from services.intake.usecases.queries import Queries
-from services.intake.usecases.resident import ResidentActions
+from services.intake.usecases.quotas import Quota, Quotas
+from services.intake.usecases.resident import ResidentActions, ResidentTokens
+from services.intake.usecases.triage import Triage
 from services.intake.usecases.upkeep import Upkeep
 from shared.aio import wait_any
+from shared.auth import AuthConfig, TokenCodec, principal_dependency
 from shared.catalog_copy import CatalogCopy
 from shared.crypto import PiiBox
 from shared.edge import BodyLimit
@@ -48,6 +59,8 @@ def build_app(settings: IntakeSettings) -> FastAPI:
     runtime.consumer.subscribe_batch(TOPICS, handlers.on_batch)
     runtime.documents_publishing(*PRODUCED)
     runtime.add_loop(_housekeeping(intake.upkeep, settings.reconcile_interval_s))
+    if intake.triage is not None:
+        runtime.add_loop(_triage_refresh(intake.triage, settings.triage_refresh_s))
 
     page = web_config(settings)
     app = create_app(
@@ -60,7 +73,11 @@ def build_app(settings: IntakeSettings) -> FastAPI:
         csp=page.csp(),
     )
     app.state.intake = intake
+    app.state.intake_authenticate = principal_dependency(
+        TokenCodec(AuthConfig(secret=settings.jwt_secret))
+    )
     app.include_router(resident.router)
+    app.include_router(triage_api.router)
     app.include_router(open311.router)
     app.include_router(web.router(page))
     mount_vendor(app)
@@ -86,6 +103,7 @@ def use_cases(settings: IntakeSettings, runtime: Runtime) -> Intake:
     reports, photos = ReportStore(runtime.db), PhotoStore(runtime.db, PHOTOS)
     catalog = CatalogCopy(runtime.db)
     metrics = IntakeMetrics(runtime.metrics.registry)
+    triage = triage_use_case(settings, runtime)
     queries = Queries(reports, catalog, photos, nearby_max_radius_m=settings.nearby_max_radius_m)
     file_report = FileReport(
         tx,
@@ -104,12 +122,17 @@ def use_cases(settings: IntakeSettings, runtime: Runtime) -> Intake:
         ),
         public_base_url=settings.public_base_url,
         duplicate_radius_m=settings.duplicate_radius_m,
+        triage=triage,
     )
-    buckets = TokenBuckets(settings.rate_limit_create_burst, settings.rate_limit_create_per_minute)
     return Intake(
         file_report=file_report,
-        quota=CreateQuota(buckets, metrics),
+        quotas=quotas(settings, metrics),
         resident=ResidentActions(tx, reports, SupportStore(runtime.db), clock),
+        residents=ResidentTokens(
+            residents.derive_key(base64.b64decode(settings.pii_key)),
+            clock,
+            timedelta(days=settings.resident_token_max_age_days),
+        ),
         queries=queries,
         open311=Open311(
             file_report,
@@ -119,7 +142,7 @@ def use_cases(settings: IntakeSettings, runtime: Runtime) -> Intake:
             max_page_size=settings.open311_max_page_size,
             max_updates=settings.open311_max_updates,
         ),
-        events=ConsumedEvents(reports, catalog, clock, own_source=runtime.outbox.source),
+        events=consumed_events(runtime, reports, catalog),
         upkeep=Upkeep(
             tx,
             reports,
@@ -130,7 +153,66 @@ def use_cases(settings: IntakeSettings, runtime: Runtime) -> Intake:
             autoclose_after=timedelta(days=settings.autoclose_after_days),
             photo_grace=timedelta(seconds=settings.photo_pending_grace_s),
         ),
+        triage=triage,
     )
+
+
+def consumed_events(runtime: Runtime, reports: ReportStore, catalog: CatalogCopy) -> ConsumedEvents:
+    """Routing's lifecycle and catalogue; operators' corrections become training examples."""
+    return ConsumedEvents(
+        reports,
+        catalog,
+        utcnow,
+        own_source=runtime.outbox.source,
+        corrections=CorrectionStore(runtime.db),
+    )
+
+
+def triage_use_case(settings: IntakeSettings, runtime: Runtime) -> Triage:
+    """The seed model until the database's promoted one is read; retraining in a child process
+    on intake's own database."""
+    env = {"MONGODB_URI": settings.mongodb_uri, "MONGODB_DB": settings.database_name}
+
+    async def trainer() -> dict[str, Any]:
+        return await run_trainer(env, settings.triage_train_timeout_s)
+
+    rules = TriageRules(
+        accept_confidence=settings.triage_accept_confidence,
+        dispute_max=settings.triage_dispute_max,
+        dispute_min=settings.triage_dispute_min,
+    )
+    return Triage(TriageModelStore(runtime.db), seed_model(), rules, trainer)
+
+
+def quotas(settings: IntakeSettings, metrics: IntakeMetrics) -> Quotas:
+    """The per-client limits by name (`usecases/quotas.py`), from `RATE_LIMIT_<NAME>_*`."""
+    names = ("create", "read", "act", "resident_token", "suggest")
+    return Quotas(
+        {
+            name: Quota(
+                TokenBuckets(
+                    getattr(settings, f"rate_limit_{name}_burst"),
+                    getattr(settings, f"rate_limit_{name}_per_minute"),
+                ),
+                metrics,
+                name,
+            )
+            for name in names
+        }
+    )
+
+
+def _triage_refresh(triage: Triage, interval_s: float) -> Loop:
+    async def newer_model(stop: asyncio.Event) -> None:
+        """Reads the promoted model at start, then looks for a newer one every interval."""
+        while not stop.is_set():
+            try:
+                await triage.refresh_once()
+            except Exception as exc:
+                log.warning("category model refresh failed: %r", exc)
+            await wait_any(stop, timeout=interval_s)
+
+    return newer_model
 
 
 def _housekeeping(upkeep: Upkeep, interval_s: float) -> Loop:

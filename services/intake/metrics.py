@@ -26,7 +26,8 @@ class IntakeMetrics:
         )
         self.rate_limited = Counter(
             "intake_rate_limited_total",
-            "Creates refused by the per-client rate limit",
+            "Requests refused by a per-client rate limit, by limit",
+            ["limit"],
             registry=registry,
         )
         self.reannounced = Counter(

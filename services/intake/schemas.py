@@ -17,6 +17,7 @@ from services.intake.domain.report import (
     Report,
     ReportDraft,
 )
+from services.intake.domain.text import refuse_controls_in
 from services.intake.usecases.create import Created
 from shared.catalog import CategoryV1
 
@@ -30,12 +31,20 @@ class ContactIn(BaseModel):
     email: str | None = Field(default=None, max_length=254, pattern=EMAIL_RE)
     phone: str | None = Field(default=None, max_length=32, pattern=PHONE_RE)
 
+    _clean = field_validator("name", "email", "phone")(refuse_controls_in)
+
 
 class ReportCreate(BaseModel):
     """What a resident posts (JSON body, or the `report` part / form fields of a multipart)."""
 
     model_config = ConfigDict(extra="forbid")
-    category: str = Field(min_length=1, max_length=100, description="Category code")
+    category: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="Category code; without it the report is accepted only if the category "
+        "suggestion is confident (else 422 `category_required` with the suggestions)",
+    )
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
     description: str = Field(min_length=1, max_length=DESCRIPTION_MAX)
@@ -43,6 +52,8 @@ class ReportCreate(BaseModel):
     contact: ContactIn | None = None
     language: Literal["vi", "en"] = "vi"
     attributes: dict[str, Any] = Field(default_factory=dict, max_length=50)
+
+    _clean = field_validator("category", "description", "address", "attributes")(refuse_controls_in)
 
     @field_validator("description")
     @classmethod
@@ -72,10 +83,21 @@ class RatingIn(BaseModel):
     rating: int = Field(ge=1, le=5)
     comment: str | None = Field(default=None, max_length=2000)
 
+    _clean = field_validator("comment")(refuse_controls_in)
+
 
 class ReopenIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(min_length=1, max_length=2000)
+
+    _clean = field_validator("reason")(refuse_controls_in)
+
+
+class ResidentTokenOut(BaseModel):
+    resident_token: str = Field(
+        description="Anonymous; send as X-Resident-Token to +1 (one support per resident)"
+    )
+    expires_at: datetime
 
 
 class PhotoPublic(BaseModel):

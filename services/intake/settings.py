@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from shared.secrets import Secret
-from shared.settings import ServiceSettings
+from shared.settings import DEV_JWT_SECRET, ServiceSettings
 
 DEV_OPEN311_KEY = "dev-open311-key"
 
@@ -41,10 +41,39 @@ class IntakeSettings(ServiceSettings):
     # Rate limit for creating reports, per client IP, per replica (token bucket)
     rate_limit_create_burst: int = Field(default=10, ge=0, description="0 disables the limit")
     rate_limit_create_per_minute: float = Field(default=20.0, gt=0)
+    # The other per-client limits (same rules; the ingress holds them across replicas): reads
+    # (feed, nearby, view, timeline, photos, categories, Open311 GETs), actions (rating, reopen,
+    # support), resident tokens issued, triage suggestions
+    rate_limit_read_burst: int = Field(default=200, ge=0, description="0 disables the limit")
+    rate_limit_read_per_minute: float = Field(default=600.0, gt=0)
+    rate_limit_act_burst: int = Field(default=20, ge=0, description="0 disables the limit")
+    rate_limit_act_per_minute: float = Field(default=30.0, gt=0)
+    rate_limit_resident_token_burst: int = Field(default=5, ge=0, description="0 disables")
+    rate_limit_resident_token_per_minute: float = Field(default=0.2, gt=0)
+    rate_limit_suggest_burst: int = Field(default=30, ge=0, description="0 disables the limit")
+    rate_limit_suggest_per_minute: float = Field(default=60.0, gt=0)
+    resident_token_max_age_days: float = Field(
+        default=180.0, gt=0, description="How long an anonymous resident token (+1) is valid"
+    )
     # Reconciliation and auto-close
     reconcile_after_s: float = Field(default=300.0, gt=0)
     reconcile_interval_s: float = Field(default=60.0, gt=0)
     autoclose_after_days: float = Field(default=7.0, gt=0)
+    # Category suggestion (issue 14): staff tokens (retrain) are routing's JWTs
+    jwt_secret: str = Field(default=DEV_JWT_SECRET, description="Verifies routing's JWTs")
+    triage_accept_confidence: float = Field(
+        default=0.6, gt=0, le=1, description="A report without a category needs this confidence"
+    )
+    triage_dispute_max: float = Field(
+        default=0.05, ge=0, lt=1, description="Disputed: the resident's category below this ..."
+    )
+    triage_dispute_min: float = Field(
+        default=0.7, gt=0, le=1, description="... while the model's top category is at least this"
+    )
+    triage_refresh_s: float = Field(
+        default=60.0, gt=0, description="How often a replica looks for a newer promoted model"
+    )
+    triage_train_timeout_s: float = Field(default=300.0, gt=0)
     # The resident web app (services/intake/web): where the browser finds the other services
     web_notify_url: str = Field(
         default="http://127.0.0.1:8003",
@@ -70,10 +99,20 @@ class IntakeSettings(ServiceSettings):
         default=1000, ge=1, le=10000, description="Most updates in one servicerequestupdates answer"
     )
 
+    @model_validator(mode="after")
+    def _triage_thresholds(self) -> IntakeSettings:
+        if self.triage_dispute_max >= self.triage_dispute_min:
+            raise ValueError("TRIAGE_DISPUTE_MAX must be below TRIAGE_DISPUTE_MIN")
+        return self
+
     @property
     def open311_keys(self) -> frozenset[str]:
         return frozenset(k.strip() for k in self.open311_api_keys.split(",") if k.strip())
 
     def secrets(self) -> dict[str, Secret]:
         keys = ",".join(sorted(self.open311_keys))
-        return {**super().secrets(), "OPEN311_API_KEYS": Secret(keys, "api_keys", DEV_OPEN311_KEY)}
+        return {
+            **super().secrets(),
+            "OPEN311_API_KEYS": Secret(keys, "api_keys", DEV_OPEN311_KEY),
+            "JWT_SECRET": Secret(self.jwt_secret, "secret", DEV_JWT_SECRET),
+        }

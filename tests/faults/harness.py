@@ -111,6 +111,8 @@ class Launcher:
             "OUTBOX_POLL_INTERVAL_S": "0.2",
             "CONSUMER_RETRY_BACKOFF_S": "0.05",
             "RATE_LIMIT_CREATE_BURST": "0",  # the tests post faster than a resident may
+            "RATE_LIMIT_READ_BURST": "0",  # and poll faster than one reads
+            "RATE_LIMIT_ACT_BURST": "0",
             "KAFKA_GROUP_ID": "",  # empty: `<prefix><service>`, never the caller's
             **overrides,
         }

@@ -18,11 +18,12 @@ from services.intake.domain.report import Report, TimelineEntry
 from services.intake.domain.rules import distance_m
 from services.intake.metrics import IntakeMetrics
 from services.intake.usecases import Intake
-from services.intake.usecases.create import CreateQuota, FileReport, PhotoRules
+from services.intake.usecases.create import FileReport, PhotoRules
 from services.intake.usecases.events import ConsumedEvents
 from services.intake.usecases.open311 import Open311
 from services.intake.usecases.queries import Queries
-from services.intake.usecases.resident import ResidentActions
+from services.intake.usecases.quotas import CREATE, Quota, Quotas
+from services.intake.usecases.resident import ResidentActions, ResidentTokens
 from services.intake.usecases.upkeep import Upkeep
 from shared.catalog import CatalogV1
 from shared.crypto import PiiBox
@@ -292,8 +293,9 @@ def world(catalog: CatalogV1 | None, *reports: Report, burst: int = 2) -> World:
     )
     intake = Intake(
         file_report=create,
-        quota=CreateQuota(TokenBuckets(burst, 1, clock=lambda: 0.0), metrics),
+        quotas=Quotas({CREATE: Quota(TokenBuckets(burst, 1, clock=lambda: 0.0), metrics)}),
         resident=ResidentActions(tx, store, supports, now),
+        residents=ResidentTokens(b"k" * 32, now, timedelta(days=180)),
         queries=queries,
         open311=Open311(
             create, queries, store, api_keys=frozenset({"k"}), max_page_size=10, max_updates=3

@@ -1,5 +1,5 @@
 """An intake app of its own (own database and topics; relay and housekeeping on their slow
-safety-net intervals; no rate limit), with the catalogue consumed and the profiler at hand:
+safety-net intervals; no rate limit unless asked), with the catalogue consumed and the profiler at hand:
 for tests that count what intake asks of the database."""
 
 from __future__ import annotations
@@ -70,18 +70,23 @@ class Isolated:
 
 
 @asynccontextmanager
-async def isolated_intake(infra: Infra, name: str) -> AsyncIterator[Isolated]:
+async def isolated_intake(infra: Infra, name: str, **overrides: Any) -> AsyncIterator[Isolated]:
     prefix = f"{name}{uuid.uuid4().hex[:8]}."
     await ensure_topics(infra.kafka, all_topics(prefix), partitions=3)
-    settings = IntakeSettings(
-        environment="test",
-        kafka_bootstrap_servers=infra.kafka,
-        kafka_topic_prefix=prefix,
-        mongodb_uri=infra.mongodb_uri,
-        mongodb_db=unique(name),
-        rate_limit_create_burst=0,
-        reconcile_interval_s=3600,
-    )
+    values: dict[str, Any] = {
+        "environment": "test",
+        "kafka_bootstrap_servers": infra.kafka,
+        "kafka_topic_prefix": prefix,
+        "mongodb_uri": infra.mongodb_uri,
+        "mongodb_db": unique(name),
+        "rate_limit_create_burst": 0,
+        "rate_limit_read_burst": 0,
+        "rate_limit_act_burst": 0,
+        "rate_limit_resident_token_burst": 0,
+        "rate_limit_suggest_burst": 0,
+        "reconcile_interval_s": 3600,
+    }
+    settings = IntakeSettings(**{**values, **overrides})
     producer = AIOKafkaProducer(bootstrap_servers=infra.kafka, linger_ms=5)
     await producer.start()
     app = build_app(settings)
@@ -101,8 +106,8 @@ async def isolated_intake(infra: Infra, name: str) -> AsyncIterator[Isolated]:
                 )
                 await producer.flush()
 
-                async def has_catalog() -> bool:
-                    return (await client.get("/api/v1/categories")).status_code == 200
+                async def has_catalog() -> bool:  # not through the API: it may be rate limited
+                    return await app.state.intake.queries.catalog_copy.current() is not None
 
                 await eventually(has_catalog, timeout=60, what="catalogue consumed")
             yield run

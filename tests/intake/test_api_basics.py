@@ -79,12 +79,19 @@ def test_production_refuses_the_dev_open311_key() -> None:
 
     with pytest.raises(ValidationError, match="OPEN311_API_KEYS"):
         IntakeSettings(
-            environment="production", pii_key=PROD_KEY, open311_api_keys="dev-open311-key"
+            environment="production",
+            pii_key=PROD_KEY,
+            jwt_secret=PROD_JWT,
+            open311_api_keys="dev-open311-key",
         )
     keys = ("Qm9vbGVhbi1rZXktb25lLWZvci1jbGllbnQ", "VHdvLWtleXMtZm9yLXR3by1jbGllbnRzLW9r")
     assert IntakeSettings(
-        environment="production", pii_key=PROD_KEY, open311_api_keys=",".join(keys)
+        environment="production",
+        pii_key=PROD_KEY,
+        jwt_secret=PROD_JWT,
+        open311_api_keys=",".join(keys),
     ).open311_keys == set(keys)
 
 
 PROD_KEY = "cHJvZC1vbmx5LXBpaS1rZXktMzItYnl0ZXMtbG9uZyE="
+PROD_JWT = "prod-only-jwt-secret-for-this-test-0123456789abcdef"

@@ -71,13 +71,19 @@ async def test_nearby_lists_open_reports_within_radius(running: Running) -> None
     assert [x["id"] for x in r.json()["items"]] == [near]
 
 
-async def test_support_counts_once_per_client(running: Running) -> None:
+async def test_support_counts_once_per_resident(running: Running) -> None:
     async with running.client() as client:
         rid = (await client.post("/api/v1/reports", json=report_body(**far_point()))).json()["id"]
-        first = await client.post(f"/api/v1/reports/{rid}/support")
-        again = await client.post(f"/api/v1/reports/{rid}/support")
+        mine = {
+            "X-Resident-Token": (await client.post("/api/v1/residents")).json()["resident_token"]
+        }
+        first = await client.post(f"/api/v1/reports/{rid}/support", headers=mine)
+        again = await client.post(f"/api/v1/reports/{rid}/support", headers=mine)
     async with running.client() as other:
-        third = await other.post(f"/api/v1/reports/{rid}/support")
+        theirs = {
+            "X-Resident-Token": (await other.post("/api/v1/residents")).json()["resident_token"]
+        }
+        third = await other.post(f"/api/v1/reports/{rid}/support", headers=theirs)
     assert first.json()["supporters"] == 1
     assert again.status_code == 409
     assert third.json()["supporters"] == 2

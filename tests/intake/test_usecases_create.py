@@ -157,9 +157,9 @@ async def test_open_reports_nearby_are_offered_as_possible_duplicates() -> None:
 
 def test_quota_refuses_after_the_burst_and_says_when_to_retry() -> None:
     w = world(CATALOG, burst=2)
-    w.intake.quota.take("10.0.0.1")
-    w.intake.quota.take("10.0.0.1")
+    w.intake.quotas.take("create", "10.0.0.1")
+    w.intake.quotas.take("create", "10.0.0.1")
     with pytest.raises(RateLimited) as refused:
-        w.intake.quota.take("10.0.0.1")
+        w.intake.quotas.take("create", "10.0.0.1")
     assert refused.value.retry_after_s == 60
-    assert w.value("intake_rate_limited_total") == 1
+    assert w.value("intake_rate_limited_total", limit="create") == 1

@@ -9,9 +9,11 @@ from typing import Any
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
+from python_multipart.exceptions import MultipartParseError
 
 from services.intake.domain.errors import (
     InvalidInput,
+    MalformedBody,
     PhotoRejected,
     TooLarge,
     UnsupportedContentType,
@@ -55,7 +57,11 @@ async def _multipart(
         form = await read_multipart(
             request, max_files=rules.max_count, max_file_bytes=rules.max_bytes
         )
+    except MultipartParseError as exc:
+        raise MalformedBody(f"the multipart body cannot be parsed: {exc}") from exc
     except UploadRefused as exc:
+        if exc.reason == "no_boundary":
+            raise MalformedBody(exc.message) from exc
         if exc.reason == "too_large":
             raise photo_rejected("too_large", f"a photo exceeds {rules.max_bytes} bytes") from exc
         if exc.reason == "too_many":

@@ -1,8 +1,14 @@
 """Dependencies of intake's routes: the wired use cases (from `app.state.intake`, set by
-`app.py`), the reader's language, the idempotency scope and the create rate limit."""
+`app.py`), the reader's language, the idempotency scope and the per-client rate limits.
+
+Rate limits: `Depends(rate_limit(name))` with a name of `usecases/quotas.py` (create, read, act,
+resident_token, suggest), e.g. `dependencies=[Depends(rate_limit(SUGGEST))]` on a route. The
+client is the address uvicorn gives (`TRUSTED_PROXIES` decides whether X-Forwarded-For counts),
+never a header the caller picks."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -14,7 +20,8 @@ from services.intake.usecases import Intake
 from services.intake.usecases.create import FileReport
 from services.intake.usecases.open311 import Open311
 from services.intake.usecases.queries import Queries
-from services.intake.usecases.resident import ResidentActions
+from services.intake.usecases.quotas import ACT, CREATE, READ, RESIDENT_TOKEN
+from services.intake.usecases.resident import ResidentActions, ResidentTokens
 from shared.i18n import Lang, pick_language
 
 IDEMPOTENCY_KEY_MAX = 200
@@ -81,9 +88,30 @@ def idempotency_scope(
     return IdempotencyScope(key, client_identity(client_id, client_ip(request)))
 
 
-def rate_limit_create(request: Request) -> None:
-    """Per client IP, in this replica's memory; refuses with `RateLimited` (429, Retry-After)."""
-    intake(request).quota.take(client_ip(request))
+def rate_limit(name: str) -> Callable[[Request], None]:
+    """A dependency taking one request from the client's `name` limit (in this replica's
+    memory); refuses with `RateLimited` (429, Retry-After)."""
+
+    def take(request: Request) -> None:
+        intake(request).quotas.take(name, client_ip(request))
+
+    take.__name__ = f"rate_limit_{name}"
+    return take
+
+
+def resident_tokens(request: Request) -> ResidentTokens:
+    return intake(request).residents
+
+
+def resident_id(
+    request: Request,
+    token: Annotated[
+        str | None,
+        Header(alias="X-Resident-Token", description="From POST /api/v1/residents", max_length=200),
+    ] = None,
+) -> str:
+    """The anonymous resident a valid `X-Resident-Token` belongs to (401 otherwise)."""
+    return resident_tokens(request).resident(token)
 
 
 FileReportDep = Annotated[FileReport, Depends(file_report)]
@@ -92,7 +120,13 @@ QueriesDep = Annotated[Queries, Depends(queries)]
 Open311Dep = Annotated[Open311, Depends(open311)]
 LangDep = Annotated[Lang, Depends(language)]
 IdempotencyDep = Annotated[IdempotencyScope, Depends(idempotency_scope)]
-CreateRateLimit = Annotated[None, Depends(rate_limit_create)]
+ResidentTokensDep = Annotated[ResidentTokens, Depends(resident_tokens)]
+ResidentIdDep = Annotated[str, Depends(resident_id)]
+CreateRateLimit = Annotated[None, Depends(rate_limit(CREATE))]
+CREATE_LIMIT = Depends(rate_limit(CREATE))
+READ_LIMIT = Depends(rate_limit(READ))
+ACT_LIMIT = Depends(rate_limit(ACT))
+RESIDENT_TOKEN_LIMIT = Depends(rate_limit(RESIDENT_TOKEN))
 TokenHeader = Annotated[
     str | None, Header(alias="X-Tracking-Token", description="The report's tracking token")
 ]

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
+from services.intake.domain.errors import InvalidInput
 from services.intake.domain.filters import FeedFilter, parse_bbox
 from services.intake.schemas import (
     CategoryList,
@@ -17,20 +18,25 @@ from services.intake.schemas import (
     ReopenIn,
     ReportCreated,
     ReportPublic,
+    ResidentTokenOut,
     Timeline,
 )
 from shared.events import Status
 
 from .create_body import CREATE_BODY, read_create
 from .deps import (
+    ACT_LIMIT,
+    CREATE_LIMIT,
+    READ_LIMIT,
+    RESIDENT_TOKEN_LIMIT,
     FileReportDep,
     IdempotencyDep,
     LangDep,
     QueriesDep,
     ResidentDep,
+    ResidentIdDep,
+    ResidentTokensDep,
     TokenHeader,
-    client_ip,
-    rate_limit_create,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["resident"])
@@ -39,7 +45,10 @@ PHOTO_HEADERS = {"Cache-Control": "public, max-age=86400", "X-Content-Type-Optio
 
 
 @router.get(
-    "/categories", response_model=CategoryList, summary="Categories (vi/en by Accept-Language)"
+    "/categories",
+    response_model=CategoryList,
+    summary="Categories (vi/en by Accept-Language)",
+    dependencies=[READ_LIMIT],
 )
 async def categories(queries: QueriesDep, lang: LangDep) -> CategoryList:
     return CategoryList.of(await queries.catalog(), lang)
@@ -51,7 +60,7 @@ async def categories(queries: QueriesDep, lang: LangDep) -> CategoryList:
     response_model=ReportCreated,
     summary="File a report (JSON, or multipart with up to 5 photos)",
     openapi_extra=CREATE_BODY,
-    dependencies=[Depends(rate_limit_create)],
+    dependencies=[CREATE_LIMIT],
 )
 async def create_report(
     request: Request,
@@ -70,7 +79,12 @@ async def create_report(
     return ReportCreated.of_created(created, lang)
 
 
-@router.get("/reports", response_model=Page, summary="Public feed, newest first, cursor paging")
+@router.get(
+    "/reports",
+    response_model=Page,
+    summary="Public feed, newest first, cursor paging",
+    dependencies=[READ_LIMIT],
+)
 async def feed(
     queries: QueriesDep,
     lang: LangDep,
@@ -94,7 +108,12 @@ async def feed(
     )
 
 
-@router.get("/reports/nearby", response_model=NearbyList, summary="Open reports near a point")
+@router.get(
+    "/reports/nearby",
+    response_model=NearbyList,
+    summary="Open reports near a point",
+    dependencies=[READ_LIMIT],
+)
 async def nearby(
     queries: QueriesDep,
     lat: Annotated[float, Query(ge=-90, le=90)],
@@ -106,7 +125,12 @@ async def nearby(
     return NearbyList(items=[NearbyReport.of(n) for n in found])
 
 
-@router.get("/reports/{report_id}", response_model=ReportPublic, summary="Public view of a report")
+@router.get(
+    "/reports/{report_id}",
+    response_model=ReportPublic,
+    summary="Public view of a report",
+    dependencies=[READ_LIMIT],
+)
 async def get_report(report_id: str, queries: QueriesDep, lang: LangDep) -> ReportPublic:
     return ReportPublic.of(await queries.get(report_id), lang)
 
@@ -114,20 +138,25 @@ async def get_report(report_id: str, queries: QueriesDep, lang: LangDep) -> Repo
 @router.get(
     "/reports/{report_id}/timeline",
     response_model=Timeline,
-    summary="Full timeline (tracking token)",
+    summary="Full timeline (tracking token in the X-Tracking-Token header)",
+    dependencies=[READ_LIMIT],
 )
 async def timeline(
-    report_id: str,
-    queries: QueriesDep,
-    lang: LangDep,
-    token: TokenHeader = None,
-    token_q: Annotated[str | None, Query(alias="token", max_length=100)] = None,
+    report_id: str, request: Request, queries: QueriesDep, lang: LangDep, token: TokenHeader = None
 ) -> Timeline:
-    return Timeline.of(await queries.tracked(report_id, token or token_q), lang)
+    if "token" in request.query_params:  # proxy logs and Referer headers keep URLs
+        raise InvalidInput(
+            "send the tracking token in the X-Tracking-Token header, never in the URL",
+            field="token",
+        )
+    return Timeline.of(await queries.tracked(report_id, token), lang)
 
 
 @router.post(
-    "/reports/{report_id}/rating", response_model=ReportPublic, summary="Rate a resolved report"
+    "/reports/{report_id}/rating",
+    response_model=ReportPublic,
+    summary="Rate a resolved report",
+    dependencies=[ACT_LIMIT],
 )
 async def rate(
     report_id: str, body: RatingIn, resident: ResidentDep, lang: LangDep, token: TokenHeader = None
@@ -139,6 +168,7 @@ async def rate(
     "/reports/{report_id}/reopen",
     response_model=ReportPublic,
     summary="Reopen a resolved or closed report",
+    dependencies=[ACT_LIMIT],
 )
 async def reopen(
     report_id: str, body: ReopenIn, resident: ResidentDep, lang: LangDep, token: TokenHeader = None
@@ -149,28 +179,38 @@ async def reopen(
 @router.post(
     "/reports/{report_id}/support",
     response_model=ReportPublic,
-    summary="+1 an open report (once per client)",
+    summary="+1 an open report (once per resident: X-Resident-Token)",
+    dependencies=[ACT_LIMIT],
 )
 async def support(
-    report_id: str,
-    request: Request,
-    resident: ResidentDep,
-    lang: LangDep,
-    client_id: Annotated[str | None, Header(alias="X-Client-Id", max_length=200)] = None,
+    report_id: str, resident_id: ResidentIdDep, resident: ResidentDep, lang: LangDep
 ) -> ReportPublic:
-    fingerprint = "|".join(
-        (client_id or "", client_ip(request), request.headers.get("user-agent", ""))
-    )
-    return ReportPublic.of(await resident.support(report_id, fingerprint), lang)
+    return ReportPublic.of(await resident.support(report_id, resident_id), lang)
 
 
-@router.get("/photos/{photo_id}", summary="A report photo (metadata stripped)")
+@router.post(
+    "/residents",
+    status_code=201,
+    response_model=ResidentTokenOut,
+    summary="An anonymous resident token (needed for +1); a few per client address",
+    dependencies=[RESIDENT_TOKEN_LIMIT],
+)
+async def resident_token(tokens: ResidentTokensDep) -> ResidentTokenOut:
+    issued = tokens.issue()
+    return ResidentTokenOut(resident_token=issued.token, expires_at=issued.expires_at)
+
+
+@router.get(
+    "/photos/{photo_id}", summary="A report photo (metadata stripped)", dependencies=[READ_LIMIT]
+)
 async def photo(photo_id: str, queries: QueriesDep) -> Response:
     found = await queries.photo(photo_id)
     return Response(found.data, media_type=found.content_type, headers=PHOTO_HEADERS)
 
 
-@router.get("/photos/{photo_id}/thumb", summary="A report photo's thumbnail")
+@router.get(
+    "/photos/{photo_id}/thumb", summary="A report photo's thumbnail", dependencies=[READ_LIMIT]
+)
 async def thumb(photo_id: str, queries: QueriesDep) -> Response:
     found = await queries.photo(f"{photo_id}-thumb")
     return Response(found.data, media_type=found.content_type, headers=PHOTO_HEADERS)

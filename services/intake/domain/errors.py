@@ -14,18 +14,22 @@ from shared.errors import (
     NotFound,
     RateLimited,
     TooLarge,
+    Unauthorized,
     Unavailable,
 )
 
 __all__ = [
     "AlreadySupported",
     "CatalogUnavailable",
+    "CategoryRequired",
     "Conflict",
     "DomainError",
     "Forbidden",
     "IdempotencyConflict",
     "InvalidInput",
+    "InvalidResidentToken",
     "InvalidToken",
+    "MalformedBody",
     "NotFound",
     "NotOpen",
     "NotResolved",
@@ -34,7 +38,10 @@ __all__ = [
     "PhotoRejected",
     "PhotoTooLarge",
     "RateLimited",
+    "ResidentTokenRequired",
     "TooLarge",
+    "TrainingFailed",
+    "TrainingRunning",
     "Unavailable",
     "UnknownCategory",
     "UnsupportedContentType",
@@ -50,8 +57,37 @@ class CatalogUnavailable(Unavailable):
     code = "catalog_unavailable"
 
 
+class CategoryRequired(InvalidInput):
+    """No category given and the suggestion is not confident enough (`details`: suggestions)."""
+
+    code = "category_required"
+
+
+class TrainingRunning(Conflict):
+    code = "training_running"
+
+
+class TrainingFailed(Unavailable):
+    code = "training_failed"
+
+
 class InvalidToken(Forbidden):
     code = "invalid_token"
+
+
+class ResidentTokenRequired(Unauthorized):
+    code = "resident_token_required"
+
+
+class InvalidResidentToken(Unauthorized):
+    code = "invalid_resident_token"
+
+
+class MalformedBody(DomainError):
+    """A body that cannot be parsed at all (a broken multipart stream): 400, not a 422 about
+    one field."""
+
+    code = "malformed_body"
 
 
 class IdempotencyConflict(Conflict):

@@ -9,6 +9,7 @@ the agency even when a newer status (say `resolved`) already arrived.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -22,6 +23,7 @@ from shared.events import (
     ReportClosedV1,
     ReportDuplicateV1,
     ReportEscalatedV1,
+    ReportRecategorizedV1,
     ReportRejectedV1,
     ReportReopenedV1,
     ReportResolvedV1,
@@ -59,6 +61,9 @@ class Fact:
     note: str | None = None
     escalated: bool = False
     photo_urls: tuple[str, ...] = ()
+    # report.recategorized: the operator's category (its names from the catalogue copy)
+    category: str | None = None
+    category_name: Mapping[str, str] | None = None
 
 
 def source_key(source: str) -> str:
@@ -109,6 +114,10 @@ def fact_from_event(event: CloudEvent) -> Fact:
     if t == Topic.REPORT_CLOSED:
         cl = event.payload(ReportClosedV1)
         return Fact(**base, at=cl.at, note=cl.reason)
+    if t == Topic.REPORT_RECATEGORIZED:
+        rc = event.payload(ReportRecategorizedV1)
+        note = f"{rc.previous_category} -> {rc.category}"
+        return Fact(**base, at=rc.at, category=rc.category, note=note)
     if t == Topic.REPORT_REOPENED:
         ro = event.payload(ReportReopenedV1)
         return Fact(**base, at=ro.at, note=ro.reason)
@@ -153,6 +162,12 @@ def project(report: Report, fact: Fact, now: datetime) -> tuple[Report, bool]:
             changes["overdue"] = False
         else:
             changes["overdue"] = True
+    if fact.category and (report.category_at is None or fact.at > report.category_at):
+        # an operator's correction: the newest one wins, whatever the order they arrive in
+        changes["category"] = fact.category
+        changes["category_at"] = fact.at
+        if fact.category_name:
+            changes["category_name"] = dict(fact.category_name)
     if changes:
         changes["updated_at"] = max(now, report.updated_at)
     return replace(report, **changes), applied

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from shared.events import GeoPoint, ReportCreatedV1, Status, Topic
+from shared.events import GeoPoint, ReportCreatedV1, Status, Topic, TriageV1
 
 # The one place of these limits: the resident API's schema and the Open311 form both read them.
 DESCRIPTION_MAX = 4000
@@ -27,7 +27,7 @@ class Contact:
 
 @dataclass(frozen=True)
 class ReportDraft:
-    category: str
+    category: str | None  # None: the resident left it to the category suggestion
     lat: float
     lon: float
     description: str
@@ -36,6 +36,13 @@ class ReportDraft:
     contact: Contact | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
     media_url: str | None = None
+
+    @property
+    def code(self) -> str:
+        """The category, once chosen."""
+        if self.category is None:
+            raise ValueError("the draft has no category yet")
+        return self.category
 
     def fingerprint_body(self, photo_digests: list[str]) -> dict[str, Any]:
         """What makes two creates "the same request" for idempotency."""
@@ -132,6 +139,10 @@ class Report:
     sequence: int | None = None
     assign_seq: Mapping[str, int] = field(default_factory=dict)
     timeline: tuple[TimelineEntry, ...] = ()
+    # What the category model said when it was filed (issue 14), and when an operator last
+    # changed the category (the newest correction wins; None: never changed).
+    triage: TriageV1 | None = None
+    category_at: datetime | None = None
 
     def recorded(self, *entries: TimelineEntry) -> Report:
         return replace(self, timeline=(*self.timeline, *entries))
@@ -208,10 +219,11 @@ def created_payload(
     channel: str,
     photo_urls: list[str],
     contact_sealed: str | None,
+    triage: TriageV1 | None = None,
 ) -> ReportCreatedV1:
     return ReportCreatedV1(
         report_id=report_id,
-        category=draft.category,
+        category=draft.code,
         location=GeoPoint(lat=draft.lat, lon=draft.lon),
         address=draft.address,
         description=draft.description,
@@ -221,6 +233,7 @@ def created_payload(
         created_at=created_at,
         channel=channel,
         contact_sealed=contact_sealed,
+        triage=triage,
     )
 
 
@@ -237,7 +250,7 @@ def new_report(
     at = announcement.created_at
     return Report(
         id=report_id,
-        category=draft.category,
+        category=draft.code,
         category_name=dict(category_name),
         description=draft.description,
         address=draft.address,
@@ -256,4 +269,5 @@ def new_report(
         token_hash=token_hash,
         announcement=announcement,
         sequence=1,  # report.created
+        triage=announcement.triage,
     )

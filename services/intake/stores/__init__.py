@@ -11,6 +11,7 @@ from shared.photos import photo_indexes
 
 from .keys import IdempotencyStore, SupportStore, key_indexes
 from .reports import ReportStore, report_indexes
+from .triage import triage_indexes
 
 PHOTOS = "photos"  # GridFS bucket: photos.files / photos.chunks
 
@@ -18,4 +19,9 @@ __all__ = ["PHOTOS", "IdempotencyStore", "ReportStore", "SupportStore", "indexes
 
 
 def indexes(idempotency_ttl_s: int) -> dict[str, Sequence[IndexModel]]:
-    return {**report_indexes(), **key_indexes(idempotency_ttl_s), **photo_indexes(PHOTOS)}
+    return {
+        **report_indexes(),
+        **key_indexes(idempotency_ttl_s),
+        **photo_indexes(PHOTOS),
+        **triage_indexes(),
+    }

@@ -20,7 +20,7 @@ from typing import Any
 
 from services.intake.domain.cells import cell_of
 from services.intake.domain.report import Photo, Rating, Report, TimelineEntry
-from shared.events import OPEN_STATUSES, ReportCreatedV1, Status
+from shared.events import OPEN_STATUSES, ReportCreatedV1, Status, TriageV1
 from shared.mongo import Document
 
 # Fields a listing needs: never the token hash, the sealed contact or the timeline.
@@ -178,6 +178,8 @@ def from_document(doc: Document) -> Report:
         assign_seq=doc.get("assign_seq") or {},
         sequence=doc.get("sequence"),
         timeline=tuple(entry_of(e) for e in doc.get("timeline") or []),
+        triage=TriageV1.model_validate(doc["triage"]) if doc.get("triage") else None,
+        category_at=doc.get("category_at"),
     )
 
 
@@ -203,7 +205,7 @@ def _value(value: Any) -> Any:
     """A field's stored form."""
     if isinstance(value, Status):
         return value.value
-    if isinstance(value, ReportCreatedV1):
+    if isinstance(value, ReportCreatedV1 | TriageV1):
         return value.model_dump(mode="json")
     if isinstance(value, Photo):
         return {

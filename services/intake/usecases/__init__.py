@@ -1,16 +1,18 @@
 """Intake's use cases, one module per audience: `create` (filing a report), `resident` (the
-resident's actions), `open311` (GeoReport v2 clients), `events` (consumed events), `upkeep`
+resident's actions and anonymous tokens), `quotas` (rate limits), `open311` (GeoReport v2 clients), `events` (consumed events), `upkeep`
 (housekeeping) and `queries` (reads). `app.py` builds them and hands this set to the edge."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .create import CreateQuota, FileReport
+from .create import FileReport
 from .events import ConsumedEvents
 from .open311 import Open311
 from .queries import Queries
-from .resident import ResidentActions
+from .quotas import Quotas
+from .resident import ResidentActions, ResidentTokens
+from .triage import Triage
 from .upkeep import Upkeep
 
 
@@ -19,9 +21,11 @@ class Intake:
     """The wired use cases (`app.state.intake`): routes and subscribers reach them here."""
 
     file_report: FileReport
-    quota: CreateQuota
+    quotas: Quotas
     resident: ResidentActions
+    residents: ResidentTokens
     queries: Queries
     open311: Open311
     events: ConsumedEvents
     upkeep: Upkeep
+    triage: Triage | None = None  # the category suggestion (issue 14)

@@ -1,5 +1,5 @@
 """Filing a report: catalogue check, photos (pending until the report commits), idempotent
-retries keyed by the client's Idempotency-Key, possible duplicates, and the create rate limit."""
+retries keyed by the client's Idempotency-Key and possible duplicates."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from datetime import datetime
 
 from services.intake.domain import rules
 from services.intake.domain.catalog import validate_attributes
-from services.intake.domain.errors import IdempotencyConflict, PhotoRejected, RateLimited
+from services.intake.domain.errors import IdempotencyConflict, PhotoRejected
 from services.intake.domain.idempotency import (
     Decision,
     IdempotencyRecord,
@@ -22,7 +22,6 @@ from services.intake.domain.idempotency import (
     scoped_key,
 )
 from services.intake.domain.photos import CleanPhoto, sanitize
-from services.intake.domain.ratelimit import TokenBuckets
 from services.intake.domain.report import (
     Nearby,
     Photo,
@@ -33,11 +32,12 @@ from services.intake.domain.report import (
 )
 from services.intake.metrics import IntakeMetrics
 from shared.crypto import PiiBox
-from shared.events import ReportCreatedV1, Topic
+from shared.events import ReportCreatedV1, Topic, TriageV1
 from shared.uow import Transactions, UnitOfWork
 
 from .ports import IdempotencyKeys, Photos, Reports
 from .queries import Queries
+from .triage import Triage, triage_payload
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,7 @@ class FileReport:
         photo_rules: PhotoRules,
         public_base_url: str,
         duplicate_radius_m: float,
+        triage: Triage | None = None,
     ) -> None:
         self.transactions = transactions
         self.reports = reports
@@ -89,6 +90,7 @@ class FileReport:
         self.photo_rules = photo_rules
         self.base_url = public_base_url.rstrip("/")
         self.duplicate_radius_m = duplicate_radius_m
+        self.triage = triage  # None: no model, a category is required
 
     async def __call__(
         self,
@@ -101,10 +103,18 @@ class FileReport:
     ) -> Created:
         """`idempotency_key` is scoped to `client` (see `domain.idempotency.client_identity`)."""
         photos = [await self._sanitize(raw) for raw in raw_photos]
-        category = (await self.queries.catalog()).require(draft.category)
-        draft = replace(draft, attributes=validate_attributes(category, draft.attributes))
+        catalog = await self.queries.catalog()
+        if draft.category is not None:
+            catalog.require(draft.category)  # an unknown category is refused before the model
+        opinion = (
+            self.triage.opinion(draft.description, draft.category, catalog) if self.triage else None
+        )
+        category = catalog.require((opinion.chosen if opinion else draft.category) or "")
+        attributes = validate_attributes(category, draft.attributes)
         digests = [hashlib.sha256(raw).hexdigest() for raw in raw_photos]
-        fp = fingerprint(draft.fingerprint_body(digests))
+        # the request as sent (with or without its category) identifies a retry
+        fp = fingerprint(replace(draft, attributes=attributes).fingerprint_body(digests))
+        draft = replace(draft, category=category.code, attributes=attributes)
         key = scoped_key(client, idempotency_key) if idempotency_key else None
         if key and (replay := await self._replay(key, fp)):
             return replay
@@ -112,10 +122,11 @@ class FileReport:
             draft.lat, draft.lon, self.duplicate_radius_m, draft.category, 5
         )
         duplicates = rules.with_distances(draft.lat, draft.lon, found)
-        created = await self._file(draft, category.name, photos, channel, key, fp)
+        triage = triage_payload(opinion) if opinion else None
+        created = await self._file(draft, category.name, photos, channel, key, fp, triage)
         if created.replayed:
             return created
-        self.metrics.created.labels(channel, draft.category).inc()
+        self.metrics.created.labels(channel, draft.code).inc()
         log.info(
             "report received",
             extra={"report_id": created.report.id, "category": draft.category, "channel": channel},
@@ -145,6 +156,7 @@ class FileReport:
         channel: str,
         key: str | None,
         fp: str,
+        triage: TriageV1 | None = None,
     ) -> Created:
         """Stores the photos pending, then the report, its key record, the photos' confirmation
         and report.created in one unit of work; a lost key race answers the winner's report."""
@@ -155,7 +167,7 @@ class FileReport:
             # the report's transaction confirms them. Whatever stops the create from here on
             # discards them; a crash leaves them to the sweeper (`Upkeep.sweep_photos_once`).
             stored = await self._store_photos(report_id, photos, uploaded)
-            announcement = self._announcement(report_id, draft, channel, now, stored)
+            announcement = self._announcement(report_id, draft, channel, now, stored, triage)
             report = new_report(
                 report_id,
                 draft,
@@ -198,6 +210,7 @@ class FileReport:
         channel: str,
         now: datetime,
         photos: tuple[Photo, ...],
+        triage: TriageV1 | None = None,
     ) -> ReportCreatedV1:
         """report.created: photo URLs (stored, then the client's own), the contact sealed for
         notify (aad = report id)."""
@@ -206,13 +219,14 @@ class FileReport:
             draft,
             created_at=now,
             channel=channel,
-            photo_urls=[self._photo_url(p.id) for p in photos]
+            photo_urls=[self.photo_url(p.id) for p in photos]
             + ([draft.media_url] if draft.media_url else []),
             contact_sealed=(
                 self.box.seal(draft.contact.sealable(draft.language), aad=report_id)
                 if draft.contact
                 else None
             ),
+            triage=triage,
         )
 
     async def _store_photos(
@@ -247,21 +261,6 @@ class FileReport:
         token = str(self.box.open(record.token_sealed, aad=f"idem:{key}"))
         return Created(report, token, [], replayed=True)
 
-    def _photo_url(self, photo_id: str) -> str:
+    def photo_url(self, photo_id: str) -> str:
+        """The absolute URL of a photo: always from `PUBLIC_BASE_URL`, never a request's Host."""
         return f"{self.base_url}/api/v1/photos/{photo_id}"
-
-
-class CreateQuota:
-    """The per-client rate limit of creates: a token bucket per client IP, in this replica's
-    memory (N replicas allow N times the rate)."""
-
-    def __init__(self, buckets: TokenBuckets, metrics: IntakeMetrics) -> None:
-        self.buckets = buckets
-        self.metrics = metrics
-
-    def take(self, client_ip: str) -> None:
-        wait = self.buckets.take(client_ip)
-        if wait > 0:
-            self.metrics.rate_limited.inc()
-            retry = max(1, int(wait + 0.999))
-            raise RateLimited(f"too many reports from this client; retry in {retry}s", retry)

@@ -34,6 +34,11 @@ class Open311:
         self.max_page_size = max_page_size
         self.max_updates = max_updates
 
+    @property
+    def base_url(self) -> str:
+        """`PUBLIC_BASE_URL`: the only base of the absolute links Open311 answers carry."""
+        return self.file_report.base_url
+
     def authorize(self, api_key: str) -> None:
         if not api_key or api_key not in self.api_keys:
             raise Forbidden("a valid api_key is required to create a request")
@@ -46,9 +51,7 @@ class Open311:
         fields such as `fixmystreet_id`, `easting`, `report_url`). Required attributes are
         still checked."""
         catalog = await self.queries.catalog()
-        draft = replace(
-            draft, attributes=catalog.defined_attributes(draft.category, draft.attributes)
-        )
+        draft = replace(draft, attributes=catalog.defined_attributes(draft.code, draft.attributes))
         return await self.file_report(
             draft, channel="open311", idempotency_key=idempotency_key, client=client
         )

@@ -1,11 +1,13 @@
-"""The resident's actions on a filed report: rate it, reopen it (tracking token), support it."""
+"""The resident's actions on a filed report: rate it, reopen it (tracking token), support it
+(anonymous resident token, `domain/residents.py`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from services.intake.domain import rules
+from services.intake.domain import residents, rules
 from services.intake.domain.errors import AlreadySupported
 from services.intake.domain.report import Rating, Report
 from shared.events import (
@@ -90,17 +92,18 @@ class ResidentActions:
         await self.transactions.run(work)
         return await existing(self.reports, report_id)
 
-    async def support(self, report_id: str, client_fingerprint: str) -> Report:
-        """+1 on an open report, once per client: report.supported with the new count."""
+    async def support(self, report_id: str, resident_id: str) -> Report:
+        """+1 on an open report, once per resident (the id of a checked resident token):
+        report.supported with the new count."""
         await existing(self.reports, report_id)
         now = self.clock()
-        client = rules.supporter_key(client_fingerprint)
+        client = rules.supporter_key(resident_id)
 
         async def work(uow: UnitOfWork) -> None:
             report = await existing(self.reports, report_id, uow.session)
             rules.check_can_support(report.status)
             if not await self.supports.add(report_id, client, now, uow.session):
-                raise AlreadySupported("this client already supports the report")
+                raise AlreadySupported("this resident already supports the report")
             supported = report.supported(now)
             after, _ = await emit_for(
                 uow,
@@ -112,3 +115,27 @@ class ResidentActions:
 
         await self.transactions.run(work)
         return await existing(self.reports, report_id)
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    expires_at: datetime
+
+
+class ResidentTokens:
+    """Issues anonymous resident tokens and tells whose a presented one is (no storage: the
+    token carries its id and issue time under intake's MAC)."""
+
+    def __init__(self, key: bytes, clock: Callable[[], datetime], max_age: timedelta) -> None:
+        self.key = key
+        self.clock = clock
+        self.max_age = max_age
+
+    def issue(self) -> IssuedToken:
+        now = self.clock()
+        return IssuedToken(residents.issue(self.key, int(now.timestamp())), now + self.max_age)
+
+    def resident(self, token: str | None) -> str:
+        now = int(self.clock().timestamp())
+        return residents.resident_of(self.key, token, now, int(self.max_age.total_seconds()))

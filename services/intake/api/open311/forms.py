@@ -12,6 +12,7 @@ from starlette.datastructures import FormData
 from services.intake.domain.errors import InvalidInput
 from services.intake.domain.filters import RequestFilter
 from services.intake.domain.report import ADDRESS_MAX, DESCRIPTION_MAX, Contact, ReportDraft
+from services.intake.domain.text import control_character
 from shared.events import utcnow
 from shared.i18n import language_or_default
 
@@ -22,6 +23,8 @@ EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{1,60}$")
 
 
 def draft(form: FormData) -> ReportDraft:
+    for name, value in form.multi_items():
+        _clean(name, str(value))
     code = _text(form, "service_code", 100)
     if not code:
         raise InvalidInput("service_code is required")
@@ -156,6 +159,14 @@ def _text(form: FormData, name: str, cap: int) -> str | None:
     if len(text) > cap:
         raise InvalidInput(f"{name} is longer than {cap} characters")
     return text or None
+
+
+def _clean(name: str, value: str) -> None:
+    """Every field of a POST (name and value), before anything reads it: no control
+    characters (they would make the XML of every list holding them ill-formed)."""
+    bad = control_character(name) or control_character(value)
+    if bad:
+        raise InvalidInput(f"{name[:100]!r}: control characters are not allowed ({bad})")
 
 
 def _list(value: str | None) -> list[str]:

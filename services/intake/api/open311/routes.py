@@ -11,7 +11,8 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.intake.api.deps import (
-    CreateRateLimit,
+    CREATE_LIMIT,
+    READ_LIMIT,
     IdempotencyDep,
     LangDep,
     Open311Dep,
@@ -19,6 +20,7 @@ from services.intake.api.deps import (
 )
 from services.intake.domain.errors import InvalidInput, NotFound, NotSupported
 from services.intake.domain.report import Report
+from services.intake.usecases.open311 import Open311
 
 from . import forms
 from . import serializers as s
@@ -27,7 +29,9 @@ from .errors import Open311Route
 PREFIX = "/open311/v2"
 CHANGESET = "2026-01-01T00:00:00+00:00"
 
+# Every resource is rate limited per client: reads here, POST requests by the create limit.
 router = APIRouter(prefix=PREFIX, tags=["open311"], route_class=Open311Route)
+READ = [READ_LIMIT]
 
 
 async def authorized_form(request: Request, open311: Open311Dep) -> FormData:
@@ -43,11 +47,11 @@ async def authorized_form(request: Request, open311: Open311Dep) -> FormData:
 AuthorizedForm = Annotated[FormData, Depends(authorized_form)]
 
 
-@router.get("/discovery.{fmt}", summary="Service discovery")
-async def discovery(fmt: str, request: Request) -> Response:
+@router.get("/discovery.{fmt}", summary="Service discovery", dependencies=READ)
+async def discovery(fmt: str, open311: Open311Dep) -> Response:
     endpoint = {
         "specification": s.SPEC_URL,
-        "url": str(request.base_url).rstrip("/") + PREFIX,
+        "url": open311.base_url + PREFIX,  # PUBLIC_BASE_URL, never the request's Host
         "changeset": CHANGESET,
         "type": "production",
         "formats": ["text/xml", "application/json"],
@@ -64,13 +68,15 @@ async def discovery(fmt: str, request: Request) -> Response:
     )
 
 
-@router.get("/services.{fmt}", summary="Service list (categories)")
+@router.get("/services.{fmt}", summary="Service list (categories)", dependencies=READ)
 async def services(fmt: str, queries: QueriesDep, lang: LangDep) -> Response:
     catalog = await queries.catalog()
     return s.render(fmt, "services", [s.service(c, lang) for c in catalog.categories()])
 
 
-@router.get("/services/{service_code}.{fmt}", summary="Service definition (attributes)")
+@router.get(
+    "/services/{service_code}.{fmt}", summary="Service definition (attributes)", dependencies=READ
+)
 async def service_definition(
     service_code: str, fmt: str, queries: QueriesDep, lang: LangDep
 ) -> Response:
@@ -80,13 +86,13 @@ async def service_definition(
     return s.render(fmt, "service_definition", s.definition(category, lang))
 
 
-@router.post("/requests.{fmt}", summary="Create a service request (form-encoded, api_key)")
+@router.post(
+    "/requests.{fmt}",
+    summary="Create a service request (form-encoded, api_key)",
+    dependencies=[CREATE_LIMIT],  # before the form is read or the key checked
+)
 async def create_request(
-    fmt: str,
-    form: AuthorizedForm,
-    scope: IdempotencyDep,
-    _: CreateRateLimit,
-    open311: Open311Dep,
+    fmt: str, form: AuthorizedForm, scope: IdempotencyDep, open311: Open311Dep
 ) -> Response:
     draft = forms.draft(form)
     created = await open311.create(draft, idempotency_key=scope.key, client=scope.client)
@@ -101,24 +107,26 @@ async def create_request(
     return response
 
 
-@router.get("/requests.{fmt}", summary="Service requests, with the spec's filters")
+@router.get(
+    "/requests.{fmt}", summary="Service requests, with the spec's filters", dependencies=READ
+)
 async def list_requests(fmt: str, request: Request, open311: Open311Dep, lang: LangDep) -> Response:
     q = request.query_params
     page = forms.integer(q.get("page"), "page", 1, 1, 10**6)
     size = forms.integer(q.get("page_size"), "page_size", 50, 1, open311.max_page_size)
     found = await open311.requests(forms.request_filter(q), page, size)
-    return s.render(fmt, "service_requests", [_request(r, request, lang) for r in found])
+    return s.render(fmt, "service_requests", [_request(r, open311, lang) for r in found])
 
 
-@router.get("/requests/{request_id}.{fmt}", summary="One service request")
+@router.get("/requests/{request_id}.{fmt}", summary="One service request", dependencies=READ)
 async def get_request(
-    request_id: str, fmt: str, request: Request, queries: QueriesDep, lang: LangDep
+    request_id: str, fmt: str, open311: Open311Dep, queries: QueriesDep, lang: LangDep
 ) -> Response:
     report = await queries.get(request_id)
-    return s.render(fmt, "service_requests", [_request(report, request, lang)])
+    return s.render(fmt, "service_requests", [_request(report, open311, lang)])
 
 
-@router.get("/tokens/{token}.{fmt}", summary="Request id from a token")
+@router.get("/tokens/{token}.{fmt}", summary="Request id from a token", dependencies=READ)
 async def token(token: str, fmt: str, queries: QueriesDep) -> Response:
     """Requests are created in real time, so the token is the request id itself."""
     report = await queries.get(token)
@@ -130,6 +138,7 @@ async def token(token: str, fmt: str, queries: QueriesDep) -> Response:
 @router.get(
     "/servicerequestupdates.{fmt}",
     summary="Status updates of requests (mySociety extension, as polled by FixMyStreet)",
+    dependencies=READ,
 )
 async def list_updates(fmt: str, request: Request, open311: Open311Dep, lang: LangDep) -> Response:
     """Public data: no api_key needed (the extension's documentation says so); FixMyStreet
@@ -140,13 +149,13 @@ async def list_updates(fmt: str, request: Request, open311: Open311Dep, lang: La
     return s.render(fmt, "service_request_updates", [s.request_update(u) for u in found])
 
 
-@router.post("/servicerequestupdates.{fmt}", summary="Posting updates (not offered)")
+@router.post(
+    "/servicerequestupdates.{fmt}", summary="Posting updates (not offered)", dependencies=READ
+)
 async def post_update(fmt: str) -> Response:
     raise NotSupported("posting service request updates is not supported by this endpoint")
 
 
-def _request(report: Report, request: Request, lang: str) -> dict[str, Any]:
-    url = None
-    if report.photos:
-        url = str(request.base_url).rstrip("/") + f"/api/v1/photos/{report.photos[0].id}"
+def _request(report: Report, open311: Open311, lang: str) -> dict[str, Any]:
+    url = open311.file_report.photo_url(report.photos[0].id) if report.photos else None
     return s.service_request(report, lang, url)

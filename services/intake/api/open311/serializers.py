@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from services.intake.domain.catalog import localized
 from services.intake.domain.report import Report
+from services.intake.domain.text import xml_safe
 from services.intake.domain.updates import Update
 from shared.catalog import CategoryV1
 
@@ -135,5 +136,5 @@ def _fill(element: ET.Element, name: str, value: Any) -> None:
             _fill(ET.SubElement(element, tag), tag, item)
     elif isinstance(value, bool):
         element.text = "true" if value else "false"
-    elif value is not None:
-        element.text = str(value)
+    elif value is not None:  # stored text may predate the edge's refusal of control characters
+        element.text = xml_safe(str(value))

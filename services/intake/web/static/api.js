@@ -20,6 +20,17 @@ export function clientId() {
   return id;
 }
 
+// The anonymous resident token "+1" needs (POST /api/v1/residents, a few per address): kept
+// until it expires; `fresh` drops a refused one and asks again.
+export async function residentToken({ fresh = false } = {}) {
+  const key = 'fieldreports.resident';
+  const kept = fresh ? null : JSON.parse(localStorage.getItem(key) || 'null');
+  if (kept && Date.parse(kept.expires_at) > Date.now() + 60_000) return kept.resident_token;
+  const issued = await api('/api/v1/residents', { method: 'POST' });
+  localStorage.setItem(key, JSON.stringify(issued));
+  return issued.resident_token;
+}
+
 export class ApiError extends Error {
   constructor(status, body) {
     super(body?.error?.message || `HTTP ${status}`);

@@ -1,6 +1,6 @@
 // The report form: category and its attributes, location (map tap, device, typed), nearby
 // duplicates with +1, description, photos resized in the browser, submit, tracking link.
-import { api, ApiError, cfg } from './api.js';
+import { api, ApiError, cfg, residentToken } from './api.js';
 import { getLang, statusName, t } from './i18n.js';
 import { createMap, pin } from './map.js';
 import { resize } from './photos.js';
@@ -169,7 +169,13 @@ function renderNearby(items) {
 async function support(n, button, count) {
   button.disabled = true;
   try {
-    const view = await api(`/api/v1/reports/${encodeURIComponent(n.id)}/support`, { method: 'POST' });
+    const path = `/api/v1/reports/${encodeURIComponent(n.id)}/support`;
+    const plusOne = async (fresh) =>
+      api(path, { method: 'POST', headers: { 'X-Resident-Token': await residentToken({ fresh }) } });
+    const view = await plusOne(false).catch((e) => {
+      if (e instanceof ApiError && e.status === 401) return plusOne(true); // expired or rotated
+      throw e;
+    });
     count.textContent = t('supporters', { n: view.supporters });
   } catch (e) {
     if (!(e instanceof ApiError && e.code === 'already_supported')) {
