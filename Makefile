@@ -4,7 +4,7 @@ UV := .tools/bin/uv
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint unit install clean bench
+.PHONY: run test lint unit install clean bench triage-eval
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -37,3 +37,8 @@ clean:
 # BENCH_ARGS e.g. "--quick" (a few minutes), "--history 0", "--attach" (a running `make run`).
 bench: install
 	$(PY) -m bench $(BENCH_ARGS)
+
+# Category suggestion (issue 14): held-out top-1/top-3 (with and without diacritics, per
+# language) and the suggestion's latency, for the seed model the repo ships.
+triage-eval: install
+	$(PY) -m services.intake.triage eval

@@ -30,6 +30,7 @@ KNOWN_KINDS = {
     ("v1", "Namespace"),
     ("apps/v1", "Deployment"),
     ("batch/v1", "Job"),
+    ("batch/v1", "CronJob"),
     ("autoscaling/v2", "HorizontalPodAutoscaler"),
     ("policy/v1", "PodDisruptionBudget"),
     ("monitoring.coreos.com/v1", "ServiceMonitor"),

@@ -94,4 +94,4 @@ def test_production_refuses_the_dev_open311_key() -> None:
 
 
 PROD_KEY = "cHJvZC1vbmx5LXBpaS1rZXktMzItYnl0ZXMtbG9uZyE="
-PROD_JWT = "prod-only-jwt-secret-for-this-test-0123456789abcdef"
+PROD_JWT = "Zq3v9Lr0T8xWm2Kc7Hn4Bp6Ys1Dj5Fg0Ua8Ve3Xi9Ow2Rt7"
