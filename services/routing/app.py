@@ -150,6 +150,7 @@ def use_cases(runtime: Runtime, settings: RoutingSettings) -> Wired:
         present=Presenter(photos, now_ms),
         tokens=tokens,
         verify=principal_dependency(tokens, revocations=revocations),
+        revocations=revocations,
         upload_limits=UploadLimits(settings.photos_max_count, settings.photo_max_bytes),
     )
     return Wired(api, IncomingReports(work), photo_store)

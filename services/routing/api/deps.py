@@ -16,7 +16,7 @@ from services.routing.usecases.deadlines import Deadlines
 from services.routing.usecases.operator import OperatorCommands, OperatorQueries
 from services.routing.usecases.photos import ResolutionPhotos
 from services.routing.usecases.staff import StaffCommands, StaffQueries
-from shared.auth import SCOPES, Principal, TokenCodec
+from shared.auth import SCOPES, Principal, Revocations, TokenCodec
 
 Verify = Callable[[SecurityScopes, str | None], Awaitable[Principal]]
 
@@ -42,7 +42,8 @@ class RoutingApi:
     photos: ResolutionPhotos
     present: Presenter
     tokens: TokenCodec
-    verify: Verify  # `shared.auth.principal_dependency(tokens)`
+    verify: Verify  # `shared.auth.principal_dependency(tokens, revocations=revocations)`
+    revocations: Revocations  # what every token is checked against
     upload_limits: UploadLimits
 
 
