@@ -16,6 +16,7 @@ from services.intake.api import resident
 from services.intake.api import triage as triage_api
 from services.intake.api.open311 import routes as open311
 from services.intake.domain import residents
+from services.intake.domain.duetime import city_zone
 from services.intake.domain.projection import PRODUCED
 from services.intake.domain.ratelimit import TokenBuckets
 from services.intake.domain.triage import TriageRules
@@ -36,8 +37,9 @@ from services.intake.usecases.quotas import Quota, Quotas
 from services.intake.usecases.resident import ResidentActions, ResidentTokens
 from services.intake.usecases.triage import Triage
 from services.intake.usecases.upkeep import Upkeep
+from shared.account_versions import ACCOUNT_VERSION_INDEXES, AccountVersions
 from shared.aio import wait_any
-from shared.auth import AuthConfig, TokenCodec, principal_dependency
+from shared.auth import AuthConfig, Revocations, TokenCodec, principal_dependency
 from shared.catalog_copy import CatalogCopy
 from shared.crypto import PiiBox
 from shared.edge import BodyLimit
@@ -51,9 +53,10 @@ log = logging.getLogger(__name__)
 
 
 def build_app(settings: IntakeSettings) -> FastAPI:
-    runtime = Runtime(settings, indexes(settings.idempotency_ttl_s))
+    runtime = Runtime(settings, {**indexes(settings.idempotency_ttl_s), **ACCOUNT_VERSION_INDEXES})
     intake = use_cases(settings, runtime)
-    handlers = Handlers(intake.events)
+    accounts = AccountVersions(runtime.db)  # routing's token versions: the revocation feed
+    handlers = Handlers(intake.events, accounts)
     # One group member for all consumed topics (one join, one rebalance), and one handler for
     # each polled batch of them (read and written in bulk).
     runtime.consumer.subscribe_batch(TOPICS, handlers.on_batch)
@@ -74,7 +77,12 @@ def build_app(settings: IntakeSettings) -> FastAPI:
     )
     app.state.intake = intake
     app.state.intake_authenticate = principal_dependency(
-        TokenCodec(AuthConfig(secret=settings.jwt_secret))
+        TokenCodec(AuthConfig(secret=settings.jwt_secret)),
+        revocations=Revocations(  # fails closed: 503 while the versions cannot be read
+            accounts.changed_since,
+            ttl=timedelta(seconds=settings.jwt_ttl_s),
+            refresh=timedelta(seconds=settings.token_revocation_refresh_s),
+        ),
     )
     app.include_router(resident.router)
     app.include_router(triage_api.router)
@@ -153,6 +161,7 @@ def use_cases(settings: IntakeSettings, runtime: Runtime) -> Intake:
             autoclose_after=timedelta(days=settings.autoclose_after_days),
             photo_grace=timedelta(seconds=settings.photo_pending_grace_s),
         ),
+        city_zone=city_zone(settings.city_time_zone),
         triage=triage,
     )
 

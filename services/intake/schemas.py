@@ -3,12 +3,13 @@ public response model cannot leak a private field (contact, token hash)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.intake.domain.catalog import Catalog, localized
+from services.intake.domain.duetime import due_text
 from services.intake.domain.report import (
     ADDRESS_MAX,
     DESCRIPTION_MAX,
@@ -106,6 +107,11 @@ class PhotoPublic(BaseModel):
     thumb_url: str
     content_type: str
 
+    @classmethod
+    def of(cls, id: str, content_type: str) -> PhotoPublic:
+        url = f"/api/v1/photos/{id}"
+        return cls(id=id, url=url, thumb_url=f"{url}/thumb", content_type=content_type)
+
 
 class ReportPublic(BaseModel):
     """The public view of a report: never the reporter's contact or identity."""
@@ -124,12 +130,13 @@ class ReportPublic(BaseModel):
     created_at: datetime
     updated_at: datetime
     expected_at: datetime | None = Field(description="Due time of the current assignment")
+    expected_at_text: str | None = Field(description="expected_at on the city's clock, in words")
     overdue: bool
     photos: list[PhotoPublic]
     supporters: int
 
     @classmethod
-    def of(cls, report: Report, lang: str) -> ReportPublic:
+    def of(cls, report: Report, lang: str, zone: tzinfo) -> ReportPublic:
         return cls(
             id=report.id,
             status=report.status.value,
@@ -145,16 +152,9 @@ class ReportPublic(BaseModel):
             created_at=report.created_at,
             updated_at=report.updated_at,
             expected_at=report.expected_at,
+            expected_at_text=due_text(report.expected_at, zone, lang),
             overdue=report.overdue,
-            photos=[
-                PhotoPublic(
-                    id=p.id,
-                    url=f"/api/v1/photos/{p.id}",
-                    thumb_url=f"/api/v1/photos/{p.id}/thumb",
-                    content_type=p.content_type,
-                )
-                for p in report.photos
-            ],
+            photos=[PhotoPublic.of(p.id, p.content_type) for p in report.photos],
             supporters=report.supporters,
         )
 
@@ -193,9 +193,9 @@ class ReportCreated(ReportPublic):
     possible_duplicates: list[NearbyReport]
 
     @classmethod
-    def of_created(cls, created: Created, lang: str) -> ReportCreated:
+    def of_created(cls, created: Created, lang: str, zone: tzinfo) -> ReportCreated:
         return cls(
-            **ReportPublic.of(created.report, lang).model_dump(),
+            **ReportPublic.of(created.report, lang, zone).model_dump(),
             tracking_token=created.tracking_token,
             possible_duplicates=[NearbyReport.of(d) for d in created.possible_duplicates],
         )
@@ -215,7 +215,7 @@ class Timeline(BaseModel):
     entries: list[TimelineEntry]
 
     @classmethod
-    def of(cls, report: Report, lang: str) -> Timeline:
+    def of(cls, report: Report, lang: str, zone: tzinfo) -> Timeline:
         created = TimelineEntry(
             type="report.created",
             status="received",
@@ -231,7 +231,7 @@ class Timeline(BaseModel):
         ]
         entries.sort(key=lambda e: e.at)
         rating = report.rating.rating if report.rating else None
-        return cls(report=ReportPublic.of(report, lang), rating=rating, entries=entries)
+        return cls(report=ReportPublic.of(report, lang, zone), rating=rating, entries=entries)
 
 
 class Page(BaseModel):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from services.intake.domain.duetime import DEFAULT_CITY_ZONE, city_zone
 from shared.secrets import Secret
 from shared.settings import DEV_JWT_SECRET, ServiceSettings
 
@@ -61,6 +62,19 @@ class IntakeSettings(ServiceSettings):
     autoclose_after_days: float = Field(default=7.0, gt=0)
     # Category suggestion (issue 14): staff tokens (retrain) are routing's JWTs
     jwt_secret: str = Field(default=DEV_JWT_SECRET, description="Verifies routing's JWTs")
+    jwt_ttl_s: int = Field(
+        default=8 * 3600,
+        ge=60,
+        description="Routing's JWT_TTL_S (or more): how long a revoked token version is kept",
+    )
+    token_revocation_refresh_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="A staff token revoked by routing is refused here within this time after "
+        "its `auth.account_changed` event arrives (one indexed query at most this often, only "
+        "while tokens are checked)",
+    )
     triage_accept_confidence: float = Field(
         default=0.6, gt=0, le=1, description="A report without a category needs this confidence"
     )
@@ -74,6 +88,9 @@ class IntakeSettings(ServiceSettings):
         default=60.0, gt=0, description="How often a replica looks for a newer promoted model"
     )
     triage_train_timeout_s: float = Field(default=300.0, gt=0)
+    city_time_zone: str = Field(
+        default=DEFAULT_CITY_ZONE, description="IANA zone of the public view's due time text"
+    )
     # The resident web app (services/intake/web): where the browser finds the other services
     web_notify_url: str = Field(
         default="http://127.0.0.1:8003",
@@ -104,6 +121,12 @@ class IntakeSettings(ServiceSettings):
         if self.triage_dispute_max >= self.triage_dispute_min:
             raise ValueError("TRIAGE_DISPUTE_MAX must be below TRIAGE_DISPUTE_MIN")
         return self
+
+    @field_validator("city_time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        city_zone(value)
+        return value
 
     @property
     def open311_keys(self) -> frozenset[str]:

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from prometheus_client import CollectorRegistry
 
@@ -311,5 +312,6 @@ def world(catalog: CatalogV1 | None, *reports: Report, burst: int = 2) -> World:
             autoclose_after=timedelta(days=7),
             photo_grace=timedelta(minutes=15),
         ),
+        city_zone=ZoneInfo("Asia/Ho_Chi_Minh"),
     )
     return World(tx, store, keys, supports, copy, photos, registry, intake, clock)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -72,6 +73,21 @@ async def test_assigned_event_sets_status_agency_and_due_time(running: Running) 
     # the event's due time itself (MongoDB keeps milliseconds)
     assert abs(datetime.fromisoformat(view["expected_at"]) - due) < timedelta(milliseconds=1)
     assert view["overdue"] is False
+
+
+async def test_the_view_writes_the_due_time_on_the_city_clock_in_the_readers_language(
+    running: Running,
+) -> None:
+    async with running.client() as client:
+        rid, _ = await new_report(client)
+        event = assigned(rid)
+        await running.publish(event)
+        vi = await view_when(client, rid, status="assigned")
+        en = (await client.get(f"/api/v1/reports/{rid}", headers={"Accept-Language": "en"})).json()
+    hue = event.payload(ReportAssignedV1).due_at.astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+    assert vi["expected_at_text"].startswith(f"{hue:%H:%M} thứ ")
+    assert vi["expected_at_text"].endswith(f", {hue:%d/%m/%Y}")
+    assert en["expected_at_text"].endswith(f"{hue:%A}, {hue.day} {hue:%b %Y}")
 
 
 async def test_out_of_order_and_duplicated_events_end_resolved(running: Running) -> None:

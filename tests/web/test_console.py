@@ -215,3 +215,31 @@ async def test_heat_grid_over_the_area_map(web_stack: WebStack, browser: Any) ->
     await screenshot(page, "console-09-heat-map")
     await page.context.close()
     console.assert_clean()
+
+
+async def test_operator_changes_the_category_in_the_console(
+    web_stack: WebStack, browser: Any
+) -> None:
+    """The "change category" action: the report is re-routed and intake's public view follows."""
+    intake, routing = web_stack.url("intake"), web_stack.url("routing")
+    report_id = await file_report(intake, "garbage", unique("Big tree fell across the lane "))
+    routed = await assignment(routing, report_id)
+    page, console = await new_page(browser, phone=False, lang="en")
+    await page.goto(f"{routing}/#/a/{routed['id']}")
+    await log_in(page, "operator")
+    await page.wait_for_selector("body[data-ready=detail]")
+    change = page.locator('form[data-action="recategorize"]')
+    await change.get_by_label("Right category").select_option("fallen-tree")
+    await change.get_by_role("button", name="Change category").click()
+    await page.wait_for_selector('.timeline li[data-action="recategorize"]')
+    await assert_axe_clean(page, "recategorized detail")
+    await screenshot(page, "console-10-recategorized")
+    await page.context.close()
+    console.assert_clean()
+    async with httpx.AsyncClient(timeout=5) as client:
+
+        async def public_category() -> bool:
+            view = await client.get(f"{intake}/api/v1/reports/{report_id}")
+            return bool(view.json()["category"] == "fallen-tree")
+
+        await eventually(public_category, timeout=60, interval=0.3, what="intake followed")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Header, Request
 
@@ -51,6 +52,11 @@ def open311(request: Request) -> Open311:
 
 def language(accept_language: Annotated[str | None, Header()] = None) -> Lang:
     return pick_language(accept_language)
+
+
+def city_zone(request: Request) -> ZoneInfo:
+    """The city's time zone (`CITY_TIME_ZONE`): the public view's due time is shown on it."""
+    return intake(request).city_zone
 
 
 def client_ip(request: Request) -> str:
@@ -119,6 +125,7 @@ ResidentDep = Annotated[ResidentActions, Depends(resident)]
 QueriesDep = Annotated[Queries, Depends(queries)]
 Open311Dep = Annotated[Open311, Depends(open311)]
 LangDep = Annotated[Lang, Depends(language)]
+ZoneDep = Annotated[ZoneInfo, Depends(city_zone)]
 IdempotencyDep = Annotated[IdempotencyScope, Depends(idempotency_scope)]
 ResidentTokensDep = Annotated[ResidentTokens, Depends(resident_tokens)]
 ResidentIdDep = Annotated[str, Depends(resident_id)]

@@ -37,6 +37,7 @@ from .deps import (
     ResidentIdDep,
     ResidentTokensDep,
     TokenHeader,
+    ZoneDep,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["resident"])
@@ -67,6 +68,7 @@ async def create_report(
     response: Response,
     file_report: FileReportDep,
     lang: LangDep,
+    zone: ZoneDep,
     scope: IdempotencyDep,
 ) -> ReportCreated:
     body, photos = await read_create(request, file_report)
@@ -76,7 +78,7 @@ async def create_report(
     if created.replayed:
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
-    return ReportCreated.of_created(created, lang)
+    return ReportCreated.of_created(created, lang, zone)
 
 
 @router.get(
@@ -88,6 +90,7 @@ async def create_report(
 async def feed(
     queries: QueriesDep,
     lang: LangDep,
+    zone: ZoneDep,
     status: Annotated[Status | None, Query()] = None,
     category: Annotated[str | None, Query(max_length=100)] = None,
     agency: Annotated[str | None, Query(max_length=100)] = None,
@@ -104,7 +107,7 @@ async def feed(
     )
     page = await queries.feed(where, cursor, limit)
     return Page(
-        items=[ReportPublic.of(r, lang) for r in page.reports], next_cursor=page.next_cursor
+        items=[ReportPublic.of(r, lang, zone) for r in page.reports], next_cursor=page.next_cursor
     )
 
 
@@ -131,8 +134,10 @@ async def nearby(
     summary="Public view of a report",
     dependencies=[READ_LIMIT],
 )
-async def get_report(report_id: str, queries: QueriesDep, lang: LangDep) -> ReportPublic:
-    return ReportPublic.of(await queries.get(report_id), lang)
+async def get_report(
+    report_id: str, queries: QueriesDep, lang: LangDep, zone: ZoneDep
+) -> ReportPublic:
+    return ReportPublic.of(await queries.get(report_id), lang, zone)
 
 
 @router.get(
@@ -142,14 +147,19 @@ async def get_report(report_id: str, queries: QueriesDep, lang: LangDep) -> Repo
     dependencies=[READ_LIMIT],
 )
 async def timeline(
-    report_id: str, request: Request, queries: QueriesDep, lang: LangDep, token: TokenHeader = None
+    report_id: str,
+    request: Request,
+    queries: QueriesDep,
+    lang: LangDep,
+    zone: ZoneDep,
+    token: TokenHeader = None,
 ) -> Timeline:
     if "token" in request.query_params:  # proxy logs and Referer headers keep URLs
         raise InvalidInput(
             "send the tracking token in the X-Tracking-Token header, never in the URL",
             field="token",
         )
-    return Timeline.of(await queries.tracked(report_id, token), lang)
+    return Timeline.of(await queries.tracked(report_id, token), lang, zone)
 
 
 @router.post(
@@ -159,9 +169,15 @@ async def timeline(
     dependencies=[ACT_LIMIT],
 )
 async def rate(
-    report_id: str, body: RatingIn, resident: ResidentDep, lang: LangDep, token: TokenHeader = None
+    report_id: str,
+    body: RatingIn,
+    resident: ResidentDep,
+    lang: LangDep,
+    zone: ZoneDep,
+    token: TokenHeader = None,
 ) -> ReportPublic:
-    return ReportPublic.of(await resident.rate(report_id, token, body.rating, body.comment), lang)
+    rated = await resident.rate(report_id, token, body.rating, body.comment)
+    return ReportPublic.of(rated, lang, zone)
 
 
 @router.post(
@@ -171,9 +187,14 @@ async def rate(
     dependencies=[ACT_LIMIT],
 )
 async def reopen(
-    report_id: str, body: ReopenIn, resident: ResidentDep, lang: LangDep, token: TokenHeader = None
+    report_id: str,
+    body: ReopenIn,
+    resident: ResidentDep,
+    lang: LangDep,
+    zone: ZoneDep,
+    token: TokenHeader = None,
 ) -> ReportPublic:
-    return ReportPublic.of(await resident.reopen(report_id, token, body.reason), lang)
+    return ReportPublic.of(await resident.reopen(report_id, token, body.reason), lang, zone)
 
 
 @router.post(
@@ -183,9 +204,9 @@ async def reopen(
     dependencies=[ACT_LIMIT],
 )
 async def support(
-    report_id: str, resident_id: ResidentIdDep, resident: ResidentDep, lang: LangDep
+    report_id: str, resident_id: ResidentIdDep, resident: ResidentDep, lang: LangDep, zone: ZoneDep
 ) -> ReportPublic:
-    return ReportPublic.of(await resident.support(report_id, resident_id), lang)
+    return ReportPublic.of(await resident.support(report_id, resident_id), lang, zone)
 
 
 @router.post(

@@ -2,8 +2,10 @@
 metrics, its exported weights, whether it was promoted) and `triage_examples` (the operators'
 corrections, `_id` = report id, so one example per report).
 
-Recurring query: the serving replicas ask every `TRIAGE_REFRESH_S` for the newest promoted
-version number (index `promoted`: promoted, _id); the weights are read only when it changed."""
+Recurring queries: the serving replicas ask every `TRIAGE_REFRESH_S` for the newest promoted
+version number (index `promoted`: promoted, _id); the weights are read only when it changed.
+The trainer reads every correction (whole, on purpose) and the newest version number (the same
+index, once per value of `promoted`)."""
 
 from __future__ import annotations
 
@@ -44,8 +46,17 @@ class TriageModelStore:
         )
 
     async def newest_version(self) -> int:
-        doc = await self.col.find_one({}, {"_id": 1}, sort=[("_id", DESCENDING)])
-        return int(doc["_id"]) if doc else 0
+        """The highest version, promoted or not: one read per value on index `promoted` (the
+        embedded server sorts a whole collection, weights and all, for `{}` by `_id`)."""
+        newest = 0
+        for promoted in (True, False):
+            doc = await self.col.find_one(
+                {"promoted": promoted},
+                {"_id": 1},
+                sort=[("promoted", DESCENDING), ("_id", DESCENDING)],
+            )
+            newest = max(newest, int(doc["_id"])) if doc else newest
+        return newest
 
     async def insert(self, record: Document) -> None:
         await self.col.insert_one(record)

@@ -11,6 +11,9 @@ from typing import Any
 DATA = Path(__file__).resolve().parent / "data"
 TRAIN = DATA / "train.jsonl"
 HELDOUT = DATA / "heldout.jsonl"
+# Written by another author without reading the two sets above; never trained on, never tuned
+# on: `make triage-eval` only reports it.
+INDEPENDENT = DATA / "independent.jsonl"
 SEED_MODEL = DATA / "seed_model.json"
 
 

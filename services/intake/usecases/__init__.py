@@ -5,6 +5,7 @@ resident's actions and anonymous tokens), `quotas` (rate limits), `open311` (Geo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from .create import FileReport
 from .events import ConsumedEvents
@@ -28,4 +29,5 @@ class Intake:
     open311: Open311
     events: ConsumedEvents
     upkeep: Upkeep
+    city_zone: ZoneInfo  # the public view's due time is shown on this clock
     triage: Triage | None = None  # the category suggestion (issue 14)

@@ -21,7 +21,14 @@ from services.intake.domain.triage import (
     strip_marks,
 )
 from services.intake.triage import train
-from services.intake.triage.data import HELDOUT, TRAIN, read_examples, seed_model
+from services.intake.triage.data import (
+    HELDOUT,
+    INDEPENDENT,
+    TRAIN,
+    read_examples,
+    seed_model,
+)
+from services.intake.triage.run import training_set
 
 JURISDICTION = Path(__file__).resolve().parents[3] / "services/routing/data/demo_jurisdiction.json"
 RULES = TriageRules(accept_confidence=0.6, dispute_max=0.05, dispute_min=0.7)
@@ -75,6 +82,15 @@ def test_no_heldout_text_appears_in_the_training_set() -> None:
 
     seen = {key(e.text) for e in read_examples(TRAIN)}
     assert [e.text for e in read_examples(HELDOUT) if key(e.text) in seen] == []
+
+
+def test_the_independent_set_is_not_in_the_training_set() -> None:
+    def key(text: str) -> str:
+        return strip_marks(normalise(text))
+
+    trained = {key(e.text) for e in training_set([])}
+    assert len(read_examples(INDEPENDENT)) == 60
+    assert [e.text for e in read_examples(INDEPENDENT) if key(e.text) in trained] == []
 
 
 def test_every_active_category_has_40_training_and_10_heldout_examples() -> None:

@@ -99,7 +99,8 @@ function render(v) {
   text('r-created', formatTime(v.created_at));
   text('r-updated', formatTime(v.updated_at));
   text('r-agency', v.agency_name);
-  text('r-expected', v.expected_at ? formatTime(v.expected_at) : '');
+  // The server writes the due time on the city's clock in the page's language (Accept-Language).
+  text('r-expected', v.expected_at_text || (v.expected_at ? formatTime(v.expected_at) : ''));
   text('r-notes', v.status_notes);
   text('r-address', v.address);
   text('r-coords', `${v.lat.toFixed(5)}, ${v.lon.toFixed(5)}`);
