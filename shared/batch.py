@@ -1,9 +1,9 @@
 """Applying a polled batch of events: one unit of work, each event id once, poison isolated.
 
 A consumer polls many records at once. Their effects, and one processed-event record per event
-(`inbox`, by event id), are written in ONE unit of work: one transaction, one read of the inbox
-for the batch's ids, one insert of the new records, whatever the handlers write, one outbox
-write. The offsets of the batch are committed after that commits (`NACK_ON_ERROR`).
+(`inbox`, by event id), are written in ONE unit of work: one transaction, one insert of the
+records (the inbox is read only when that insert finds an id applied before, in a second
+attempt), whatever the handlers write, one outbox write. The offsets of the batch are committed after that commits (`NACK_ON_ERROR`).
 
 If the batch's unit of work fails (not because MongoDB is unreachable), its events are applied
 again one by one, each with its own retries, so one poison event is dead-lettered alone and the
@@ -23,14 +23,14 @@ from datetime import timedelta
 
 from pymongo import IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import ConnectionFailure
+from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError
 
 from shared.events import CloudEvent, utcnow
 from shared.logging import bind, log_context
 from shared.metrics import ServiceMetrics
 from shared.mongo import Document
 from shared.tracing import SpanKind, span, trace_id
-from shared.uow import Transactions, UnitOfWork
+from shared.uow import Transactions, UnitOfWork, Work
 
 log = logging.getLogger(__name__)
 
@@ -160,23 +160,37 @@ class BatchApplier:
                 return
 
     async def _apply_together(self, batch: list[Incoming]) -> set[str]:
-        """One unit of work for the batch; returns the ids of the events applied now."""
+        """One unit of work for the batch; returns the ids of the events applied now.
 
+        The inbox records are inserted first, without reading the inbox: almost every batch is
+        new. If one of its events was applied before, that insert fails and aborts the unit of
+        work, which runs again reading which ids the inbox holds (a redelivery costs one more
+        transaction; nothing of the first attempt remains)."""
+        try:
+            return await self.transactions.run(self._work(batch, read_inbox=False))
+        except _SeenBefore:
+            return await self.transactions.run(self._work(batch, read_inbox=True))
+
+    def _work(self, batch: list[Incoming], *, read_inbox: bool) -> Work[set[str]]:
         async def work(uow: UnitOfWork) -> set[str]:
-            unique = list({one.event.id: one for one in batch}.values())
-            ids = [one.event.id for one in unique]
-            cursor = self.inbox.find({"_id": {"$in": ids}}, {"_id": 1}, session=uow.session)
-            seen = {d["_id"] async for d in cursor}
-            fresh = [one for one in unique if one.event.id not in seen]
+            fresh = list({one.event.id: one for one in batch}.values())
+            if read_inbox:
+                ids = [one.event.id for one in fresh]
+                cursor = self.inbox.find({"_id": {"$in": ids}}, {"_id": 1}, session=uow.session)
+                seen = {d["_id"] async for d in cursor}
+                fresh = [one for one in fresh if one.event.id not in seen]
             if fresh:
                 now = utcnow()
-                await self.inbox.insert_many(
-                    [
-                        {"_id": e.id, "type": e.type, "subject": e.subject, "processed_at": now}
-                        for e in (one.event for one in fresh)
-                    ],
-                    session=uow.session,
-                )
+                records = [
+                    {"_id": e.id, "type": e.type, "subject": e.subject, "processed_at": now}
+                    for e in (one.event for one in fresh)
+                ]
+                try:
+                    await self.inbox.insert_many(records, session=uow.session)
+                except (BulkWriteError, DuplicateKeyError) as exc:
+                    if read_inbox or not _duplicate(exc):
+                        raise
+                    raise _SeenBefore from exc
             for handler, events in _by_handler(fresh, self.handlers):
                 start = time.perf_counter()
                 await handler(events, uow)
@@ -184,7 +198,7 @@ class BatchApplier:
                     one.elapsed_s = one.elapsed_s or (time.perf_counter() - start) / len(events)
             return {one.event.id for one in fresh}
 
-        return await self.transactions.run(work)
+        return work
 
     def _failed(self, batch: list[Incoming]) -> None:
         for one in batch:
@@ -200,6 +214,17 @@ class BatchApplier:
             self.metrics.events_consumed.labels(one.topic, "processed").inc()
             with event_ids(one.event):
                 log.info("%s processed", one.event.type)  # one line per event, with its ids
+
+
+class _SeenBefore(Exception):
+    """An event of the batch is in the inbox already: apply the batch again, reading it."""
+
+
+def _duplicate(exc: BulkWriteError | DuplicateKeyError) -> bool:
+    if isinstance(exc, DuplicateKeyError):
+        return True
+    errors = exc.details.get("writeErrors") or []
+    return bool(errors) and all(e.get("code") == 11000 for e in errors)
 
 
 def _by_handler(

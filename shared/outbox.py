@@ -1,15 +1,19 @@
 """Transactional outbox: events are written with the state change, a relay publishes them.
 
 A service emits events through its unit of work (`shared/uow.py`), which writes them here in
-the same MongoDB transaction as its state change. `OutboxRelay` publishes pending entries in write order and marks each one sent only
-after the broker acknowledged it, so a crash at any point loses nothing (at worst an event is
-published twice, which idempotent consumers absorb).
+the same MongoDB transaction as its state change. `OutboxRelay` publishes pending entries in
+write order and marks each one sent only after the broker acknowledged it, so a crash at any
+point loses nothing (at worst an event is published twice, which idempotent consumers absorb).
+
+Hand-over: while this process runs a relay, a unit of work writes its entries already leased
+to that relay, and hands them over in memory once committed: the relay publishes them and marks
+them sent (one write), with no read and no claim. The lease is the crash-recovery path: entries
+a dead process held become claimable when it ends, and the relay's scan publishes them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
@@ -23,11 +27,9 @@ from pymongo import ASCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from shared.aio import wait_any
 from shared.events import CloudEvent, utcnow
-from shared.metrics import ServiceMetrics
 from shared.mongo import Document
-from shared.tracing import SpanKind, current_traceparent, span
+from shared.tracing import current_traceparent
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +37,8 @@ OUTBOX = "outbox"
 SEQUENCES = "sequences"
 SENT_RETENTION = timedelta(days=7)
 # Short: a failed publish costs little, and events wait no longer than this once Kafka is back.
-MAX_BACKOFF_S = 5.0
+MAX_BACKOFF_S = 5.0  # (the relay's)
+HANDOFF_MAX = 1000  # at most this many entries held in memory; more are left to the scan
 # An entry nobody holds: a lease that ended long ago (one range query finds every claimable entry,
 # with no `$or`, which the embedded database would answer by scanning the whole collection).
 NOT_LEASED = datetime(1970, 1, 1, tzinfo=UTC)
@@ -66,11 +69,26 @@ def encode(event: CloudEvent) -> bytes:
 class Outbox:
     """Writes events to the outbox collection inside the caller's transaction."""
 
-    def __init__(self, db: AsyncDatabase[Document], source: str, topic_prefix: str = "") -> None:
+    def __init__(
+        self,
+        db: AsyncDatabase[Document],
+        source: str,
+        topic_prefix: str = "",
+        *,
+        publishes: bool = True,
+    ) -> None:
         self.db = db
+        self.publishes = publishes  # False: no relay runs; writing an event is a bug
         self.source = source
         self.topic_prefix = topic_prefix
         self._wake = asyncio.Event()
+        self.scan_wanted = True  # something to publish that was not handed over: read for it
+        self._holder: tuple[str, timedelta] | None = None  # (owner, lease) of this process' relay
+        self._handed: list[Document] = []
+
+    def held_by(self, owner: str, lease: timedelta) -> None:
+        """Entries written from now on are leased to this relay and handed to it after commit."""
+        self._holder = (owner, lease)
 
     async def next_sequence(self, subject: str, session: AsyncClientSession | None) -> int:
         doc = await self.db[SEQUENCES].find_one_and_update(
@@ -96,14 +114,37 @@ class Outbox:
             data=data.model_dump(mode="json"),
         )
 
-    async def insert(self, session: AsyncClientSession | None, events: list[CloudEvent]) -> None:
-        """Writes the events as pending entries, in order, in one write."""
+    async def insert(
+        self, session: AsyncClientSession | None, events: list[CloudEvent], *, held: bool = False
+    ) -> list[Document]:
+        """Writes the events as pending entries, in order, in one write; returns them. `held`
+        (a unit of work): leased to this process' relay, if it has one and room, for
+        `committed` to hand them over after the commit."""
         if not events:
-            return
+            return []
+        if not self.publishes:
+            raise RuntimeError(f"{self.source} publishes no events (Runtime(emits=False))")
         base = time.time_ns()
-        await self.db[OUTBOX].insert_many(
-            [self._entry(event, base + i) for i, event in enumerate(events)], session=session
-        )
+        lease: Document = {"lease_until": NOT_LEASED}
+        if held and self._holder is not None and len(self._handed) < HANDOFF_MAX:
+            owner, length = self._holder
+            lease = {"lease_until": utcnow() + length, "owner": owner}
+        entries = [self._entry(event, base + i) | lease for i, event in enumerate(events)]
+        await self.db[OUTBOX].insert_many(entries, session=session)
+        return entries
+
+    def committed(self, entries: list[Document]) -> None:
+        """The transaction that wrote `entries` committed: hands them over, or wakes the scan."""
+        if entries and self._holder is not None and entries[0].get("owner") == self._holder[0]:
+            self._handed += entries
+            self._wake.set()
+        elif entries:
+            self.poke()
+
+    def take_handed(self, limit: int) -> list[Document]:
+        """Up to `limit` entries handed over, oldest first."""
+        taken, self._handed = self._handed[:limit], self._handed[limit:]
+        return taken
 
     def _entry(self, event: CloudEvent, ts: int) -> Document:
         return {
@@ -138,6 +179,7 @@ class Outbox:
 
     def poke(self) -> None:
         """Tells the relay there is something to publish (call after the transaction commits)."""
+        self.scan_wanted = True
         self._wake.set()
 
     async def republish(self, event_id: str) -> bool:
@@ -149,148 +191,3 @@ class Outbox:
         if res.modified_count:
             self.poke()
         return bool(res.modified_count)
-
-
-class OutboxRelay:
-    """Publishes pending entries in write order; several replicas share the work through leases.
-
-    One batch costs four database operations whatever its size: find the oldest claimable
-    entries, lease them, publish them (entries of different reports concurrently, those of one
-    report in order), then mark every acknowledged one sent in one write. The loop is woken by
-    `Outbox.poke` after a commit; `poll_interval` is only the safety net (and the gauges' pace).
-    """
-
-    def __init__(
-        self,
-        outbox: Outbox,
-        publish: Publish,
-        metrics: ServiceMetrics,
-        *,
-        poll_interval: float = 30.0,
-        batch_size: int = 100,
-        lease_s: float = 30.0,
-    ) -> None:
-        self.outbox = outbox
-        self.col = outbox.db[OUTBOX]
-        self.publish = publish
-        self.metrics = metrics
-        self.poll_interval = poll_interval
-        self.batch_size = batch_size
-        self.lease = timedelta(seconds=lease_s)
-        self.owner = str(uuid.uuid4())
-        self._gauges_due = 0.0
-
-    async def flush_once(self) -> int:
-        """Publishes one batch; returns how many entries were sent."""
-        now = utcnow()
-        claimable = {"status": "pending", "lease_until": {"$lte": now}}
-        found = [
-            d async for d in self.col.find(claimable).sort("ts", ASCENDING).limit(self.batch_size)
-        ]
-        if not found:
-            return 0
-        claim = f"{self.owner}:{uuid.uuid4().hex}"
-        ids = [d["_id"] for d in found]
-        res = await self.col.update_many(
-            {"_id": {"$in": ids}, "lease_until": {"$lte": now}},
-            {"$set": {"lease_until": now + self.lease, "owner": claim}},
-        )
-        if res.modified_count < len(found):  # another replica leased some of them first
-            owners = self.col.find({"_id": {"$in": ids}}, {"owner": 1})
-            mine = {d["_id"] async for d in owners if d.get("owner") == claim}
-            found = [d for d in found if d["_id"] in mine]
-        sent, failed = await self._publish_all(found)
-        if sent:
-            await self.col.update_many(
-                {"_id": {"$in": sent}},
-                {"$set": {"status": "sent", "sent_at": utcnow()}, "$unset": {"lease_until": ""}},
-            )
-        if failed:
-            await self.col.update_many(
-                {"_id": {"$in": failed}},
-                {"$set": {"lease_until": NOT_LEASED}, "$inc": {"attempts": 1}},
-            )
-            raise ConnectionError(f"{len(failed)} outbox entries not published")
-        return len(sent)
-
-    async def _publish_all(self, docs: list[Document]) -> tuple[list[str], list[str]]:
-        """Publishes each report's entries in order, different reports concurrently. Returns
-        (acknowledged ids, ids not published: a report stops at its first failure)."""
-        by_key: dict[str, list[Document]] = {}
-        for doc in docs:
-            by_key.setdefault(doc["key"], []).append(doc)
-        sent: list[str] = []
-        failed: list[str] = []
-
-        async def one_report(entries: list[Document]) -> None:
-            for i, doc in enumerate(entries):
-                try:
-                    await self._publish_one(doc)
-                except Exception as exc:
-                    log.warning("outbox publish failed: %r", exc)
-                    self.metrics.publish_failures.labels(doc["type"]).inc()
-                    failed.extend(d["_id"] for d in entries[i:])
-                    return
-                sent.append(doc["_id"])
-                self.metrics.events_published.labels(doc["type"]).inc()
-
-        await asyncio.gather(*(one_report(entries) for entries in by_key.values()))
-        return sent, failed
-
-    async def _publish_one(self, doc: Document) -> None:
-        body = json.dumps(doc["event"], ensure_ascii=False).encode()
-        headers = {"content-type": "application/cloudevents+json"}
-        parent = doc["event"].get("traceparent")
-        with span(f"publish {doc['type']}", parent, kind=SpanKind.PRODUCER) as tp:
-            headers["traceparent"] = tp
-            await self.publish(doc["topic"], doc["key"], body, headers)
-
-    async def update_gauges(self) -> None:
-        pending = await self.col.count_documents({"status": "pending"})
-        self.metrics.outbox_pending.set(pending)
-        oldest = (
-            await self.col.find_one({"status": "pending"}, sort=[("ts", ASCENDING)])
-            if pending
-            else None
-        )
-        age = (utcnow() - oldest["created_at"]).total_seconds() if oldest else 0.0
-        self.metrics.outbox_oldest_age.set(max(age, 0.0))
-
-    def _drained(self) -> None:
-        """Everything this relay could claim was published: nothing of its waits. (Entries
-        another replica holds are in that replica's gauges: dashboards take the max.)"""
-        self.metrics.outbox_pending.set(0)
-        self.metrics.outbox_oldest_age.set(0.0)
-
-    async def _gauges_if_due(self) -> None:
-        """The backlog while publishing fails, counted at most once per poll interval."""
-        if time.monotonic() >= self._gauges_due:
-            self._gauges_due = time.monotonic() + self.poll_interval
-            await self.update_gauges()
-
-    async def run(self, stop: asyncio.Event) -> None:
-        """Loops until `stop` is set, then flushes what is left once."""
-        await self._adopt_legacy_entries()
-        backoff = 0.0  # > 0 while publishing fails: retry soon, then less often
-        while not stop.is_set():
-            self.outbox._wake.clear()
-            try:
-                while await self.flush_once() >= self.batch_size:
-                    pass
-                self._drained()
-                backoff = 0.0
-            except Exception as exc:
-                log.warning("outbox relay: %s", exc)
-                backoff = min(max(backoff * 2, 0.5), MAX_BACKOFF_S)
-                with contextlib.suppress(Exception):
-                    await self._gauges_if_due()
-            await wait_any(self.outbox._wake, stop, timeout=backoff or self.poll_interval)
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.flush_once(), timeout=5)
-
-    async def _adopt_legacy_entries(self) -> None:
-        """Entries written before leases had a time (`lease_until: null`) become claimable."""
-        with contextlib.suppress(Exception):
-            await self.col.update_many(
-                {"status": "pending", "lease_until": None}, {"$set": {"lease_until": NOT_LEASED}}
-            )

@@ -18,7 +18,8 @@ from shared.contract import envelope
 from shared.kafka import connect_until_up, make_broker
 from shared.metrics import ServiceMetrics
 from shared.mongo import ensure_indexes, make_client, ping
-from shared.outbox import OUTBOX_INDEXES, Outbox, OutboxRelay
+from shared.outbox import OUTBOX_INDEXES, Outbox
+from shared.relay import OutboxRelay
 from shared.settings import ServiceSettings
 from shared.tracing import configure_tracing, flush_tracing
 from shared.uow import MongoTransactions
@@ -35,7 +36,15 @@ class Runtime:
     so a service starts (and reports not-ready) while Kafka or MongoDB is still down.
     """
 
-    def __init__(self, settings: ServiceSettings, indexes: dict[str, Sequence[IndexModel]]) -> None:
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        indexes: dict[str, Sequence[IndexModel]],
+        *,
+        emits: bool = True,
+    ) -> None:
+        """`emits=False`: a service that never emits an event (its units of work may not) runs
+        no outbox relay at all: no polls, no gauges queries, no outbox indexes."""
         self.settings = settings
         configure_tracing(settings.service_name)  # OTLP export only if OTEL_EXPORTER_OTLP_ENDPOINT
         self.metrics = ServiceMetrics(settings.service_name)
@@ -48,17 +57,33 @@ class Runtime:
             settings.kafka_bootstrap_servers, client_id=settings.service_name
         )
         self.outbox = Outbox(
-            self.db, f"/fieldreports/{settings.service_name}", settings.kafka_topic_prefix
+            self.db,
+            f"/fieldreports/{settings.service_name}",
+            settings.kafka_topic_prefix,
+            publishes=emits,
         )
-        self.relay = OutboxRelay(
-            self.outbox,
-            self._publish,
-            self.metrics,
-            poll_interval=settings.outbox_poll_interval_s,
-            batch_size=settings.outbox_batch_size,
-        )
+        self.relay: OutboxRelay | None = None
+        if emits:
+            self.relay = OutboxRelay(
+                self.outbox,
+                self._publish,
+                self.metrics,
+                poll_interval=settings.outbox_poll_interval_s,
+                batch_size=settings.outbox_batch_size,
+            )
         self.transactions = MongoTransactions(self.client, self.outbox)
-        self.consumer = EventConsumer(
+        self.consumer = self._consumer()
+        self.indexes = {**(OUTBOX_INDEXES if emits else {}), **INBOX_INDEXES, **indexes}
+        self.kafka_connected = asyncio.Event()
+        self.kafka_ready = asyncio.Event()
+        self.db_ready = asyncio.Event()
+        self.stopping = asyncio.Event()
+        self._loops: list[Loop] = [self.consumer.lag_loop, *([self._relay] if emits else [])]
+        self._tasks: list[asyncio.Task[Any]] = []
+
+    def _consumer(self) -> EventConsumer:
+        settings = self.settings
+        return EventConsumer(
             self.broker,
             self.transactions,
             self.db,
@@ -76,13 +101,6 @@ class Runtime:
                 settings.kafka_max_poll_interval_ms,
             ),
         )
-        self.indexes = {**OUTBOX_INDEXES, **INBOX_INDEXES, **indexes}
-        self.kafka_connected = asyncio.Event()
-        self.kafka_ready = asyncio.Event()
-        self.db_ready = asyncio.Event()
-        self.stopping = asyncio.Event()
-        self._loops: list[Loop] = [self._relay, self.consumer.lag_loop]
-        self._tasks: list[asyncio.Task[Any]] = []
 
     def documents_publishing(self, *topics: str) -> None:
         """Declares produced topics so the AsyncAPI document lists each with its typed envelope.
@@ -123,6 +141,7 @@ class Runtime:
     async def _relay(self, stop: asyncio.Event) -> None:
         """The outbox relay, once the producer is connected; until then, only its gauges (so a
         backlog behind a broker that never came up shows, and alerts)."""
+        assert self.relay is not None
         while not (self.kafka_connected.is_set() or stop.is_set()):
             with contextlib.suppress(Exception):
                 await self.relay.update_gauges()

@@ -4,7 +4,7 @@ A use case receives a `UnitOfWork` and never sees MongoDB's transaction API: it 
 `uow.session` to the stores it writes through and calls `uow.emit(topic, subject, payload)` for
 each event. `Transactions.run(work)` opens the session and the transaction, runs `work(uow)`
 (again, from the start, when the driver reports a transient error), writes the emitted events to
-the outbox inside that same transaction, commits, and only then wakes the outbox relay.
+the outbox inside that same transaction, commits, and only then hands them to the outbox relay.
 
 Nothing in a unit of work is tied to one event or one request, so a consumer can apply a whole
 batch of events in one `run` (one transaction, one outbox write, one wake-up).
@@ -95,19 +95,19 @@ class MongoTransactions:
 
     async def run(self, work: Work[T]) -> T:
         last: MongoUnitOfWork | None = None
+        entries: list[Document] = []
 
         async def attempt(session: AsyncClientSession) -> T:
-            nonlocal last
+            nonlocal last, entries
             last = MongoUnitOfWork(session, self.outbox)  # a retry starts from nothing
             result = await work(last)
-            await self.outbox.insert(session, last.events)
+            entries = await self.outbox.insert(session, last.events, held=True)
             return result
 
         async with self.client.start_session() as session:
             result = await session.with_transaction(attempt)
         assert last is not None
-        if last.events:
-            self.outbox.poke()
+        self.outbox.committed(entries)  # handed to the relay (or it is woken to read them)
         _run_callbacks(last.callbacks)
         return result
 

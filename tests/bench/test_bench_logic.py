@@ -6,7 +6,8 @@ from datetime import datetime, timedelta
 
 from bench import invariants, report
 from bench.dbprobe import OpsSample, ops_between
-from bench.seed import Clone
+from bench.seed import Clone, intake_derived
+from services.intake.domain.cells import cell_of
 
 A, B = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
 
@@ -114,6 +115,24 @@ def test_a_clone_remaps_ids_consistently_and_moves_time_and_place() -> None:
     assert (new["lat"], new["lon"]) == (16.401, 107.498)
     assert new["lease_until"] == datetime(1970, 1, 1)
     assert new["event"]["time"] == "2026-05-22T12:00:00.000000Z"
+
+
+def test_a_copied_open_report_gets_the_cells_of_its_moved_place() -> None:
+    at = datetime(2026, 6, 1, 12)
+    doc = {"status": "assigned", "category": "pothole", "lat": 16.4, "lon": 107.5,
+           "created_at": at, "open_cells": ["stale"], "upkeep_at": at}  # fmt: skip
+    new = Clone(timedelta(days=1), 0.0027, 0.0027).mapping(doc)
+    intake_derived(new)
+    here = cell_of(new["lat"], new["lon"]).key
+    assert new["open_cells"] == [here, f"pothole@{here}"]
+    assert "upkeep_at" not in new  # an assigned report has no housekeeping time
+
+
+def test_a_copied_closed_report_has_no_open_cells() -> None:
+    doc = {"status": "closed", "category": "pothole", "lat": 16.4, "lon": 107.5,
+           "created_at": datetime(2026, 6, 1), "open_cells": ["pothole@1:2"]}  # fmt: skip
+    intake_derived(doc)
+    assert "open_cells" not in doc
 
 
 def test_own_commands_are_taken_out_of_the_servers_counters() -> None:
