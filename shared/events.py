@@ -34,6 +34,7 @@ class Topic(StrEnum):
     REPORT_SUPPORTED = "report.supported"
     REPORT_RECATEGORIZED = "report.recategorized"
     JURISDICTION_CATALOG = "jurisdiction.catalog"
+    ACCOUNT_CHANGED = "auth.account_changed"
 
 
 REPORT_TOPICS: tuple[Topic, ...] = tuple(t for t in Topic if t.value.startswith("report."))
@@ -266,3 +267,21 @@ PAYLOADS: dict[str, type[BaseModel]] = {
 
 
 PAYLOADS[Topic.JURISDICTION_CATALOG] = CatalogV1
+
+
+class AccountChangedV1(BaseModel):
+    """A staff login changed (created, replaced, deleted): its tokens issued before are refused.
+
+    Keyed by username on a compacted topic (the latest change of each login is kept); the
+    sequence is the token version. Carries no scopes, agency or password, only the version."""
+
+    username: str = Field(description="The login (also the Kafka key and the event subject)")
+    token_version: int = Field(ge=1, description="Tokens with a lower `ver` claim are refused")
+    changed_at: AwareDatetime
+
+
+PAYLOADS[Topic.ACCOUNT_CHANGED] = AccountChangedV1
+
+# Compacted topics: only the latest event of each key is kept, for ever (a consumer that starts
+# late replays them all).
+COMPACTED_TOPICS: tuple[Topic, ...] = (Topic.JURISDICTION_CATALOG, Topic.ACCOUNT_CHANGED)

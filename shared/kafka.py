@@ -12,7 +12,7 @@ from aiokafka.errors import TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 
-from shared.events import REPORT_TOPICS, Topic, dlq
+from shared.events import COMPACTED_TOPICS, REPORT_TOPICS, dlq
 from shared.metrics import ServiceMetrics
 from shared.settings import ServiceSettings
 
@@ -71,14 +71,15 @@ async def connect_until_up(
 def all_topics(prefix: str = "") -> list[str]:
     names = [str(t) for t in REPORT_TOPICS]
     names += [dlq(t) for t in names]
-    names.append(str(Topic.JURISDICTION_CATALOG))
+    names += [str(t) for t in COMPACTED_TOPICS]
     return [prefix + n for n in names]
 
 
 async def ensure_topics(
     bootstrap: str, names: Iterable[str], *, partitions: int = 6, replication: int = 1
 ) -> None:
-    """Creates missing topics; the catalogue topic is compacted. Existing ones are left as they are."""
+    """Creates missing topics; the catalogue and account topics are compacted (one partition, so
+    a key's events keep their order). Existing ones are left as they are."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
@@ -87,9 +88,8 @@ async def ensure_topics(
         for name in names:
             if name in existing:
                 continue
-            configs = (
-                {"cleanup.policy": "compact"} if name.endswith(Topic.JURISDICTION_CATALOG) else {}
-            )
+            compacted = any(name.endswith(str(t)) for t in COMPACTED_TOPICS)
+            configs = {"cleanup.policy": "compact"} if compacted else {}
             parts = 1 if configs else partitions
             new.append(NewTopic(name, parts, replication, topic_configs=configs))
         if new:

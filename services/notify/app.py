@@ -6,11 +6,12 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 
 from services.notify import api
-from services.notify.api.deps import NotifyApi
+from services.notify.api.deps import Authenticate, NotifyApi
 from services.notify.channels import EmailSender, SmsGatewaySender, SmtpConfig, WebhookSender
 from services.notify.domain.delivery import RetryPolicy, UnsubscribeTokens
 from services.notify.domain.destinations import DestinationPolicy
@@ -35,7 +36,8 @@ from services.notify.usecases.events import NewsConfig, RecordEvents
 from services.notify.usecases.operators import Channels, DeliveryLog
 from services.notify.usecases.residents import Unsubscribe
 from services.notify.usecases.stream import StatusStream, StreamConfig
-from shared.auth import AuthConfig, TokenCodec, principal_dependency
+from shared.account_versions import ACCOUNT_VERSION_INDEXES, AccountVersions
+from shared.auth import AuthConfig, Revocations, TokenCodec, principal_dependency
 from shared.catalog_copy import CatalogCopy
 from shared.crypto import PiiBox
 from shared.events import utcnow
@@ -134,8 +136,20 @@ def reporting_channels(disabled: dict[Channel, str]) -> Lifespan:
     return lifespan
 
 
+def staff_tokens(settings: NotifySettings, accounts: AccountVersions) -> Authenticate:
+    """Routing's tokens; those of logins changed since they were issued are refused (fails
+    closed: 503 while the copy of the versions cannot be read)."""
+    revocations = Revocations(
+        accounts.changed_since,
+        ttl=timedelta(seconds=settings.jwt_ttl_s),
+        refresh=timedelta(seconds=settings.token_revocation_refresh_s),
+    )
+    codec = TokenCodec(AuthConfig(secret=settings.jwt_secret))
+    return principal_dependency(codec, revocations=revocations)
+
+
 def build_app(settings: NotifySettings) -> FastAPI:
-    runtime = Runtime(settings, INDEXES, emits=False)  # produces nothing: no outbox relay
+    runtime = Runtime(settings, INDEXES | ACCOUNT_VERSION_INDEXES, emits=False)  # no outbox
     reports, deliveries = ReportStore(runtime.db), DeliveryStore(runtime.db)
     preferences = PreferenceStore(runtime.db)
     catalogue = CatalogueCache(CatalogCopy(runtime.db, max_age_s=settings.catalog_refresh_s))
@@ -166,9 +180,12 @@ def build_app(settings: NotifySettings) -> FastAPI:
     config = StreamConfig(settings.sse_keepalive_s, settings.sse_max_lifetime_s)
     stream = StatusStream(reports, hub, limit, config, runtime.stopping)
     # One Kafka consumer for all topics: one group join instead of thirteen.
-    handlers = EventHandlers(events)
+    accounts = AccountVersions(runtime.db)
+    handlers = EventHandlers(events, accounts)
     runtime.consumer.subscribe_batch(
-        handlers.topics(), handlers.on_batch, title="notify:report.*+jurisdiction.catalog"
+        handlers.topics(),
+        handlers.on_batch,
+        title="notify:report.*+jurisdiction.catalog+auth.account_changed",
     )
     runtime.add_loop(worker.run)
     runtime.add_loop(hub.run)
@@ -183,7 +200,7 @@ def build_app(settings: NotifySettings) -> FastAPI:
     )
     allow_origins(app, settings.web_allowed_origins.split(","))
     app.state.notify = NotifyApi(
-        authenticate=principal_dependency(TokenCodec(AuthConfig(secret=settings.jwt_secret))),
+        authenticate=staff_tokens(settings, accounts),
         delivery_log=DeliveryLog(deliveries),
         channels=Channels(disabled),
         unsubscribe=Unsubscribe(tokens, preferences, utcnow),

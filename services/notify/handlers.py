@@ -7,10 +7,18 @@ from functools import partial
 
 from services.notify.domain.model import Incoming
 from services.notify.usecases.events import Arrival, CatalogArrival, RecordEvents
+from shared.account_versions import AccountVersions
 from shared.batch import Incoming as Polled
 from shared.batch import event_scope
 from shared.catalog import CatalogV1
-from shared.events import PAYLOADS, REPORT_TOPICS, CloudEvent, ReportCreatedV1, Topic
+from shared.events import (
+    PAYLOADS,
+    REPORT_TOPICS,
+    AccountChangedV1,
+    CloudEvent,
+    ReportCreatedV1,
+    Topic,
+)
 from shared.uow import UnitOfWork
 
 # Fields of a payload that notify never keeps (resident text, places, photos, sealed contact).
@@ -54,8 +62,9 @@ def arrival(one: Polled) -> Arrival | CatalogArrival:
 
 
 class EventHandlers:
-    def __init__(self, events: RecordEvents) -> None:
+    def __init__(self, events: RecordEvents, accounts: AccountVersions | None = None) -> None:
         self.events = events
+        self.accounts = accounts  # None only in tests of report events: account changes dropped
 
     def topics(self) -> dict[str, str]:
         """Every topic notify consumes (each `report.*` and the catalogue), and what it does
@@ -70,8 +79,20 @@ class EventHandlers:
             "`report.assigned` that follows tells the resident and the new agency."
         )
         catalog = "Keeps the newest catalogue: agencies' public contacts and category names."
-        return docs | {str(Topic.JURISDICTION_CATALOG): catalog}
+        accounts = "Keeps the newest token version of each staff login: older tokens are refused."
+        return docs | {
+            str(Topic.JURISDICTION_CATALOG): catalog,
+            str(Topic.ACCOUNT_CHANGED): accounts,
+        }
 
     async def on_batch(self, batch: list[Polled], uow: UnitOfWork) -> None:
-        """Applies the new events of a polled batch, in the broker's order, at once."""
-        await self.events.apply([arrival(one) for one in batch], uow)
+        """Applies the new events of a polled batch, in the broker's order, at once; account
+        changes only feed the token revocations."""
+        changed = [one for one in batch if one.topic == Topic.ACCOUNT_CHANGED]
+        if changed and self.accounts is not None:
+            await self.accounts.record(
+                [one.event.payload(AccountChangedV1) for one in changed], uow
+            )
+        rest = [arrival(one) for one in batch if one.topic != Topic.ACCOUNT_CHANGED]
+        if rest:
+            await self.events.apply(rest, uow)

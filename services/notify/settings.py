@@ -20,8 +20,23 @@ class NotifySettings(ServiceSettings):
 
     service_name: str = "notify"
     http_port: int = Field(default=8003, ge=1, le=65535)
+    # Nobody waits on this service's consumer: a report's events a moment apart share a batch.
+    consumer_linger_ms: int = Field(default=200, ge=0, le=2000)
 
     jwt_secret: str = Field(default=DEV_JWT_SECRET, description="Verifies routing's JWTs")
+    jwt_ttl_s: int = Field(
+        default=8 * 3600,
+        ge=60,
+        description="Routing's JWT_TTL_S (or more): how long a revoked token version is kept",
+    )
+    token_revocation_refresh_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="A staff token revoked by routing is refused here within this time after "
+        "its `auth.account_changed` event arrives (one indexed query at most this often, only "
+        "while tokens are checked)",
+    )
     ioc_agency_id: str = Field(default="ioc", description="Assignments to it are IOC triage")
     web_allowed_origins: str = Field(
         default="http://127.0.0.1:8001",

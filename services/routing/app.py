@@ -58,6 +58,7 @@ PRODUCED = (
     Topic.REPORT_ESCALATED,
     Topic.REPORT_RECATEGORIZED,
     Topic.JURISDICTION_CATALOG,
+    Topic.ACCOUNT_CHANGED,
 )
 
 
@@ -187,6 +188,7 @@ def logins(
         demo_logins=settings.demo_logins,
         throttle=throttle,
         clock=now_ms,
+        transactions=runtime.transactions,
         revoked=revocations.note,
     )
     return accounts, revocations

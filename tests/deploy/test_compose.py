@@ -154,9 +154,11 @@ def _script_topics(text: str) -> list[str]:
     block = re.search(r'REPORT_TOPICS="([^"]*)"', text)
     assert block
     report = block.group(1).split()
-    catalog = re.search(r'CATALOG_TOPIC="([^"]+)"', text)
-    assert catalog
-    return [*report, *(f"{t}.dlq" for t in report), catalog.group(1)]
+    compacted = [
+        re.search(rf'{name}="([^"]+)"', text) for name in ("CATALOG_TOPIC", "ACCOUNT_TOPIC")
+    ]
+    assert all(compacted)
+    return [*report, *(f"{t}.dlq" for t in report), *(m.group(1) for m in compacted if m)]
 
 
 TOPIC_SCRIPT = DEPLOY / "k8s/base/files/create-topics.sh"

@@ -286,6 +286,7 @@ class Routing:
             demo_logins=self.demo_logins,
             throttle=self.throttle,
             clock=self.clock,
+            transactions=self.tx,
             revoked=lambda username, version: self.revoked.append((username, version)),
             hasher=PlainHasher(),
         )

@@ -1,10 +1,12 @@
 """Logins: the OAuth2 password check (throttled), demo and bootstrap accounts, accounts made by
-admins; every change of an account revokes the tokens issued before it."""
+admins; every change of an account revokes the tokens issued before it, here and (through an
+`auth.account_changed` event emitted in the change's transaction) in notify and intake."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import datetime
 from typing import Protocol
 
 from argon2 import PasswordHasher
@@ -24,6 +26,8 @@ from services.routing.usecases.logins import LoginThrottle
 from services.routing.usecases.ports import AccountStore
 from services.routing.usecases.workflow import Clock, Jurisdictions
 from shared.auth import Principal
+from shared.events import AccountChangedV1, Topic
+from shared.uow import Transactions, UnitOfWork
 
 
 class Hasher(Protocol):
@@ -57,6 +61,7 @@ class Accounts:
         demo_logins: bool,
         throttle: LoginThrottle,
         clock: Clock,
+        transactions: Transactions,
         revoked: Callable[[str, int], None] = lambda username, version: None,
         hasher: Hasher | None = None,
     ) -> None:
@@ -65,6 +70,7 @@ class Accounts:
         self.demo_logins = demo_logins
         self.throttle = throttle
         self.clock = clock
+        self.transactions = transactions
         self.revoked = revoked  # told each change made here (`shared.auth.Revocations.note`)
         self.hasher = hasher or Argon2Hasher()
         # Set once the start's logins (demo, bootstrap admin) are made: a login tried before
@@ -135,8 +141,19 @@ class Accounts:
     async def _put(self, account: Account, password: str, agencies: set[str]) -> None:
         check_account(account, password, agencies)
         digest = await asyncio.to_thread(self.hasher.hash, password)
-        version = await self.store.put(account, digest, self.clock())
-        self.revoked(account.username, version)
+
+        async def work(uow: UnitOfWork) -> int:
+            at = self.clock()
+            version = await self.store.put(account, digest, at, uow.session)
+            await self._announce(uow, account.username, version, at)
+            return version
+
+        self.revoked(account.username, await self.transactions.run(work))
+
+    async def _announce(self, uow: UnitOfWork, username: str, version: int, at: datetime) -> None:
+        """`auth.account_changed`, the version as sequence (the highest one wins downstream)."""
+        changed = AccountChangedV1(username=username, token_version=version, changed_at=at)
+        await uow.emit(Topic.ACCOUNT_CHANGED, username, changed, sequence=version)
 
     async def all(self) -> list[Account]:
         """Every login (never its password hash)."""
@@ -145,7 +162,13 @@ class Accounts:
     async def delete(self, username: str) -> None:
         """Removes a login; its tokens are refused from now on (here at once, on the other
         replicas within their revocation refresh)."""
-        version = await self.store.delete(username, self.clock())
-        if version is None:
-            raise NoSuchAccount(username)
-        self.revoked(username, version)
+
+        async def work(uow: UnitOfWork) -> int:
+            at = self.clock()
+            version = await self.store.delete(username, at, uow.session)
+            if version is None:
+                raise NoSuchAccount(username)
+            await self._announce(uow, username, version, at)
+            return version
+
+        self.revoked(username, await self.transactions.run(work))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services.routing.domain.errors import AccountRefused, InvalidCredentials, NoSuchAccount
+from shared.events import AccountChangedV1, Topic
 from tests.routing.fakes import Routing
 
 PASSWORD = "a-long-password"
@@ -88,3 +89,39 @@ async def test_a_deleted_demo_login_is_not_made_again() -> None:
     await r.accounts.seed_demo(r.jurisdictions.current())
     with pytest.raises(InvalidCredentials):
         await r.accounts.authenticate("ioc", "demo", CLIENT)
+
+
+def _announced(r: Routing) -> list[tuple[str, int, int]]:
+    """(subject, sequence, token version) of the committed `auth.account_changed` events."""
+    events = r.tx.of_type(Topic.ACCOUNT_CHANGED)
+    return [(e.subject, e.sequence, e.payload(AccountChangedV1).token_version) for e in events]
+
+
+async def test_every_change_of_a_login_is_announced_with_its_version() -> None:
+    r = Routing()
+    await r.accounts.put("lan", PASSWORD, ["staff"], "phu-hoi-ward")
+    await r.accounts.put("lan", PASSWORD, ["operator"], None)
+    await r.accounts.delete("lan")
+    assert _announced(r) == [("lan", 1, 1), ("lan", 2, 2), ("lan", 3, 3)]
+
+
+async def test_the_announcement_carries_no_scopes_agency_or_password() -> None:
+    r = Routing()
+    await r.accounts.put("lan", PASSWORD, ["staff"], "phu-hoi-ward")
+    (event,) = r.tx.of_type(Topic.ACCOUNT_CHANGED)
+    assert set(event.data) == {"username", "token_version", "changed_at"}
+
+
+async def test_only_a_changed_bootstrap_admin_is_announced() -> None:
+    r = Routing()
+    await r.accounts.bootstrap_admin("root", PASSWORD)
+    await r.accounts.bootstrap_admin("root", PASSWORD)
+    await r.accounts.bootstrap_admin("root", PASSWORD + "!")
+    assert _announced(r) == [("root", 1, 1), ("root", 2, 2)]
+
+
+async def test_deleting_an_unknown_login_announces_nothing() -> None:
+    r = Routing()
+    with pytest.raises(NoSuchAccount):
+        await r.accounts.delete("ghost")
+    assert (_announced(r), r.tx.rollbacks) == ([], 1)

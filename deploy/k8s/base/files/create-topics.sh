@@ -38,6 +38,7 @@ report.supported
 report.recategorized
 "
 CATALOG_TOPIC="jurisdiction.catalog"
+ACCOUNT_TOPIC="auth.account_changed"
 
 create() {
   name="$1"
@@ -54,5 +55,8 @@ for topic in $REPORT_TOPICS; do
 done
 # The catalogue is a compacted log: only its latest version (key "catalog") is kept for ever.
 create "$CATALOG_TOPIC" --partitions 1 --config cleanup.policy=compact --config retention.ms=-1
+# Staff logins' token versions (key: username), compacted too: a service started late replays
+# the latest change of every login and refuses the tokens it revoked.
+create "$ACCOUNT_TOPIC" --partitions 1 --config cleanup.policy=compact --config retention.ms=-1
 
 "$KAFKA_BIN/kafka-topics.sh" --bootstrap-server "$BOOTSTRAP_SERVERS" --list
