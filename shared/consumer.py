@@ -13,6 +13,7 @@ import asyncio
 import logging
 from typing import Any, NamedTuple
 
+from aiokafka import TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -56,6 +57,7 @@ class EventConsumer:
         group_timeouts: GroupTimeouts | None = None,
         batch_max: int = 100,
         batch_wait_ms: int = 100,
+        linger_ms: int = 0,
     ) -> None:
         self.broker = broker
         self.contract = contract
@@ -69,6 +71,7 @@ class EventConsumer:
         self.group_timeouts = group_timeouts or GroupTimeouts()
         self.batch_max = batch_max
         self.batch_wait_ms = batch_wait_ms
+        self.linger_ms = linger_ms
         self._handlers: dict[str, BatchHandler] = {}
         self.applier = BatchApplier(
             self._handlers,
@@ -109,7 +112,13 @@ class EventConsumer:
         full_names = [self.prefix + topic for topic in topics]
 
         async def on_batch(msg: KafkaMessage) -> None:
-            await self.handle(msg.raw_message)
+            records = _records(msg.raw_message)
+            more = await self._linger(subscriber, len(records))
+            try:
+                await self.handle(records + more)
+            except BaseException:
+                _rewind(subscriber, more)  # FastStream rewinds only the records it polled
+                raise
 
         subscriber = self.broker.subscriber(
             *full_names,
@@ -151,6 +160,17 @@ class EventConsumer:
             description=f"{doc} (Kafka consumer `{consumer_name}`)",
         )(receives)
 
+    async def _linger(self, subscriber: Any, polled: int) -> tuple[Any, ...]:
+        """Up to `linger_ms` more for what follows a batch that is not full (one more poll, back
+        as soon as something came): events a moment apart, such as a report's `created` and
+        `assigned`, then share one unit of work instead of paying its fixed cost twice."""
+        consumer = getattr(subscriber, "consumer", None)
+        room = self.batch_max - polled
+        if self.linger_ms <= 0 or room <= 0 or consumer is None:
+            return ()
+        more = await consumer.getmany(timeout_ms=self.linger_ms, max_records=room)
+        return tuple(record for records in more.values() for record in records)
+
     async def stop(self) -> None:
         """Stops taking messages; an in-flight one is finished or abandoned uncommitted."""
         for subscriber in {id(s): s for s in self._subscribers.values()}.values():
@@ -185,7 +205,7 @@ class EventConsumer:
     async def handle(self, records: Any) -> None:
         """Applies one polled batch (a record or a tuple of records)."""
         batch: list[Incoming] = []
-        for record in records if isinstance(records, tuple) else (records,):
+        for record in _records(records):
             full = str(record.topic)
             headers = {k: v.decode(errors="replace") for k, v in (record.headers or ())}
             body = bytes(record.value or b"")
@@ -214,6 +234,21 @@ class EventConsumer:
         await self.broker.publish(one.body, dlq(full_topic), key=key, headers=dl_headers)
         self.metrics.events_dead_lettered.labels(one.topic).inc()
         log.error("event dead-lettered to %s: %s", dlq(full_topic), error[:200])
+
+
+def _records(raw: Any) -> tuple[Any, ...]:
+    return raw if isinstance(raw, tuple) else (raw,)
+
+
+def _rewind(subscriber: Any, records: tuple[Any, ...]) -> None:
+    """Seeks each partition of `records` back to its earliest one (a failed batch is redelivered
+    whole, the lingered records too)."""
+    earliest: dict[TopicPartition, int] = {}
+    for record in records:
+        tp = TopicPartition(record.topic, record.partition)
+        earliest[tp] = min(earliest.get(tp, record.offset), record.offset)
+    for tp, offset in earliest.items():
+        subscriber.consumer.seek(tp, offset)
 
 
 # Stands for an event whose envelope could not be read, in a dead letter's `Incoming`.

@@ -95,6 +95,7 @@ class Runtime:
             retry_backoff_s=settings.consumer_retry_backoff_s,
             batch_max=settings.consumer_batch_max,
             batch_wait_ms=settings.consumer_batch_wait_ms,
+            linger_ms=settings.consumer_linger_ms,
             group_timeouts=GroupTimeouts(
                 settings.kafka_session_timeout_ms,
                 settings.kafka_heartbeat_interval_ms,

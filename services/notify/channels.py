@@ -8,6 +8,7 @@ import asyncio
 import json
 import smtplib
 import ssl
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -83,12 +84,80 @@ class SmtpConfig:
     timeout_s: float = 10.0
 
 
+class SmtpPool:
+    """Open SMTP connections kept for reuse, at most `size` idle (the sender has `size`
+    threads, so never more open). One idle longer than `idle_s` is closed rather than reused
+    (servers drop quiet clients after a few minutes)."""
+
+    def __init__(self, config: SmtpConfig, size: int, idle_s: float = 30.0) -> None:
+        self.config, self.size, self.idle_s = config, size, idle_s
+        self._idle: list[tuple[smtplib.SMTP, float]] = []
+        self._lock = threading.Lock()
+        self.opened = 0  # connections made so far (tests, bench)
+
+    def open(self) -> smtplib.SMTP:
+        c = self.config
+        smtp = smtplib.SMTP(c.host, c.port, timeout=c.timeout_s)
+        try:
+            if c.starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if c.username:
+                smtp.login(c.username, c.password or "")
+        except BaseException:
+            self.discard(smtp)
+            raise
+        with self._lock:
+            self.opened += 1
+        return smtp
+
+    def take(self) -> tuple[smtplib.SMTP, bool]:
+        """An idle connection (and True: it may have been dropped meanwhile), else a new one."""
+        stale: list[smtplib.SMTP] = []
+        found: smtplib.SMTP | None = None
+        with self._lock:
+            while self._idle and found is None:
+                smtp, since = self._idle.pop()
+                if time.monotonic() - since > self.idle_s:
+                    stale.append(smtp)
+                else:
+                    found = smtp
+        for smtp in stale:
+            self.discard(smtp, polite=True)
+        return (found, True) if found is not None else (self.open(), False)
+
+    def give(self, smtp: smtplib.SMTP) -> None:
+        with self._lock:
+            if len(self._idle) < self.size:
+                self._idle.append((smtp, time.monotonic()))
+                return
+        self.discard(smtp, polite=True)
+
+    @staticmethod
+    def discard(smtp: smtplib.SMTP, polite: bool = False) -> None:
+        try:
+            if polite:
+                smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            pass
+        finally:
+            smtp.close()
+
+    def close_all(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for smtp, _ in idle:
+            self.discard(smtp, polite=True)
+
+
 class EmailSender:
-    """stdlib `smtplib` in worker threads of its own, `connections` of them (one connection per
-    message)."""
+    """stdlib `smtplib` in worker threads of its own, `connections` of them, each message on a
+    connection kept open from an earlier one when there is one (`SmtpPool`). A kept connection
+    the server has dropped is replaced once, at once; any other failure drops the connection
+    and is the delivery's (retried by the worker as before)."""
 
     def __init__(self, config: SmtpConfig, connections: int = 8) -> None:
         self.config = config
+        self.pool = SmtpPool(config, connections)
         self._threads = ThreadPoolExecutor(max_workers=connections, thread_name_prefix="smtp")
 
     def build(self, message: Message) -> EmailMessage:
@@ -106,16 +175,23 @@ class EmailSender:
         return email
 
     def _send_sync(self, email: EmailMessage) -> None:
-        c = self.config
-        with smtplib.SMTP(c.host, c.port, timeout=c.timeout_s) as smtp:
-            if c.starttls:
-                smtp.starttls(context=ssl.create_default_context())
-            if c.username:
-                smtp.login(c.username, c.password or "")
-            smtp.send_message(email)
+        smtp, reused = self.pool.take()
+        try:
+            try:
+                smtp.send_message(email)
+            except (smtplib.SMTPServerDisconnected, ConnectionError):
+                if not reused:
+                    raise
+                self.pool.discard(smtp)  # dropped while idle: nothing was accepted on it
+                smtp = self.pool.open()
+                smtp.send_message(email)
+        except BaseException:
+            self.pool.discard(smtp)
+            raise
+        self.pool.give(smtp)
 
     async def aclose(self) -> None:
-        pass  # one connection per message: nothing stays open
+        await asyncio.get_running_loop().run_in_executor(self._threads, self.pool.close_all)
 
     async def send(self, message: Message) -> None:
         try:

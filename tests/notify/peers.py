@@ -23,10 +23,12 @@ class Mailbox:
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.peers: set[tuple[str, int]] = set()  # one per SMTP connection a message came on
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         msg = message_from_bytes(envelope.content, policy=policy.default)
         self.messages.append(msg)
+        self.peers.add(tuple(session.peer))
         return "250 OK"
 
     def to(self, address: str) -> list[EmailMessage]:
@@ -34,9 +36,9 @@ class Mailbox:
 
 
 @contextmanager
-def smtp_server() -> Iterator[tuple[Mailbox, int]]:
-    box = Mailbox()
-    port = free_port()
+def smtp_server(box: Mailbox | None = None, port: int = 0) -> Iterator[tuple[Mailbox, int]]:
+    box = box or Mailbox()
+    port = port or free_port()
     controller = Controller(box, hostname="127.0.0.1", port=port)
     controller.start()
     try:
