@@ -111,3 +111,29 @@ class ServiceSettings(BaseSettings):
             if problems:
                 raise ValueError("production start refused: " + "; ".join(problems))
         return self
+
+
+class StaffTokenSettings(ServiceSettings):
+    """A service that verifies routing's staff tokens (routing issues them; intake and notify
+    check them): the shared key, the lifetime, and how soon a revoked token is refused."""
+
+    jwt_secret: str = Field(default=DEV_JWT_SECRET, description="HS256 key of routing's tokens")
+    jwt_ttl_s: int = Field(
+        default=8 * 3600,
+        ge=60,
+        description="Lifetime of a staff token (routing's value, or more elsewhere): how long a "
+        "revoked token version is kept",
+    )
+    token_revocation_refresh_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="A revoked account's tokens are refused within this time after its change "
+        "is known here (one indexed query at most this often, only while tokens are checked)",
+    )
+
+    def secrets(self) -> dict[str, Secret]:
+        return {
+            **super().secrets(),
+            "JWT_SECRET": Secret(self.jwt_secret, "secret", DEV_JWT_SECRET),
+        }

@@ -8,12 +8,12 @@ from pydantic import Field, field_validator, model_validator
 
 from services.intake.domain.duetime import DEFAULT_CITY_ZONE, city_zone
 from shared.secrets import Secret
-from shared.settings import DEV_JWT_SECRET, ServiceSettings
+from shared.settings import StaffTokenSettings
 
 DEV_OPEN311_KEY = "dev-open311-key"
 
 
-class IntakeSettings(ServiceSettings):
+class IntakeSettings(StaffTokenSettings):
     handles_pii: ClassVar[bool] = True
     service_name: str = "intake"
     http_port: int = Field(default=8001, ge=1, le=65535)
@@ -60,21 +60,6 @@ class IntakeSettings(ServiceSettings):
     reconcile_after_s: float = Field(default=300.0, gt=0)
     reconcile_interval_s: float = Field(default=60.0, gt=0)
     autoclose_after_days: float = Field(default=7.0, gt=0)
-    # Category suggestion (issue 14): staff tokens (retrain) are routing's JWTs
-    jwt_secret: str = Field(default=DEV_JWT_SECRET, description="Verifies routing's JWTs")
-    jwt_ttl_s: int = Field(
-        default=8 * 3600,
-        ge=60,
-        description="Routing's JWT_TTL_S (or more): how long a revoked token version is kept",
-    )
-    token_revocation_refresh_s: float = Field(
-        default=5.0,
-        gt=0,
-        le=60,
-        description="A staff token revoked by routing is refused here within this time after "
-        "its `auth.account_changed` event arrives (one indexed query at most this often, only "
-        "while tokens are checked)",
-    )
     triage_accept_confidence: float = Field(
         default=0.6, gt=0, le=1, description="A report without a category needs this confidence"
     )
@@ -137,5 +122,4 @@ class IntakeSettings(ServiceSettings):
         return {
             **super().secrets(),
             "OPEN311_API_KEYS": Secret(keys, "api_keys", DEV_OPEN311_KEY),
-            "JWT_SECRET": Secret(self.jwt_secret, "secret", DEV_JWT_SECRET),
         }

@@ -8,13 +8,13 @@ from pydantic import Field, SecretStr, field_validator
 
 from services.notify.domain.destinations import networks
 from shared.secrets import Secret
-from shared.settings import DEV_JWT_SECRET, ServiceSettings
+from shared.settings import StaffTokenSettings
 
 DEV_WEBHOOK_SECRET = "dev-only-webhook-secret-change-me"
 DEV_UNSUBSCRIBE_SECRET = "dev-only-unsubscribe-secret-change-me"
 
 
-class NotifySettings(ServiceSettings):
+class NotifySettings(StaffTokenSettings):
     # notify opens the reporter contact that intake sealed: a production start needs PII_KEY.
     handles_pii: ClassVar[bool] = True
 
@@ -23,20 +23,6 @@ class NotifySettings(ServiceSettings):
     # Nobody waits on this service's consumer: a report's events a moment apart share a batch.
     consumer_linger_ms: int = Field(default=200, ge=0, le=2000)
 
-    jwt_secret: str = Field(default=DEV_JWT_SECRET, description="Verifies routing's JWTs")
-    jwt_ttl_s: int = Field(
-        default=8 * 3600,
-        ge=60,
-        description="Routing's JWT_TTL_S (or more): how long a revoked token version is kept",
-    )
-    token_revocation_refresh_s: float = Field(
-        default=5.0,
-        gt=0,
-        le=60,
-        description="A staff token revoked by routing is refused here within this time after "
-        "its `auth.account_changed` event arrives (one indexed query at most this often, only "
-        "while tokens are checked)",
-    )
     ioc_agency_id: str = Field(default="ioc", description="Assignments to it are IOC triage")
     web_allowed_origins: str = Field(
         default="http://127.0.0.1:8001",
@@ -144,7 +130,6 @@ class NotifySettings(ServiceSettings):
     def secrets(self) -> dict[str, Secret]:
         return {
             **super().secrets(),
-            "JWT_SECRET": Secret(self.jwt_secret, "secret", DEV_JWT_SECRET),
             "WEBHOOK_SECRET": Secret(self.webhook_secret, "secret", DEV_WEBHOOK_SECRET),
             "UNSUBSCRIBE_SECRET": Secret(self.unsubscribe_secret, "secret", DEV_UNSUBSCRIBE_SECRET),
         }

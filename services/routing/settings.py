@@ -7,24 +7,15 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 
 from shared.secrets import Secret
-from shared.settings import DEV_JWT_SECRET, ServiceSettings
+from shared.settings import StaffTokenSettings
 
 DEMO_JURISDICTION = Path(__file__).parent / "data" / "demo_jurisdiction.json"
 
 
-class RoutingSettings(ServiceSettings):
+class RoutingSettings(StaffTokenSettings):
     service_name: str = "routing"
     http_port: int = Field(default=8002, ge=1, le=65535)
 
-    jwt_secret: str = Field(default=DEV_JWT_SECRET, description="HS256 key of staff tokens")
-    jwt_ttl_s: int = Field(default=8 * 3600, ge=60, description="Lifetime of an access token")
-    token_revocation_refresh_s: float = Field(
-        default=5.0,
-        gt=0,
-        le=60,
-        description="A change of an account made on another replica refuses its tokens here "
-        "within this time (one indexed query at most this often, only while tokens are checked)",
-    )
     login_free_failures_per_account: int = Field(
         default=5, ge=1, description="Failed logins of one username before backoff starts"
     )
@@ -91,7 +82,6 @@ class RoutingSettings(ServiceSettings):
         admin = self.bootstrap_admin_password
         return {
             **super().secrets(),
-            "JWT_SECRET": Secret(self.jwt_secret, "secret", DEV_JWT_SECRET),
             # Optional (an admin may already exist), but never weak when given.
             "BOOTSTRAP_ADMIN_PASSWORD": Secret(
                 admin.get_secret_value() if admin else None, "password", required=False
