@@ -2,7 +2,7 @@
 
 By default it starts its own embedded stack (broker, database, the four services via
 `python -m devstack`, the create rate limit off) on free ports and stops it at the end;
-`--attach` measures a running one (`RATE_LIMIT_CREATE_BURST=0 make run`) instead. It is a black
+`--attach` measures a running one (`RATE_LIMIT_CREATE_BURST=0 RATE_LIMIT_READ_BURST=0 make run`) instead. It is a black
 box: HTTP to the services, the Mongo wire protocol (read-only, but for seeding history and a
 scratch database), Kafka for the broker's limits, /proc for CPU and memory.
 

@@ -155,7 +155,7 @@ async def post(
     latency = time.perf_counter() - t0
     if r.status_code == 429:
         raise RateLimited(
-            "intake rate-limited the bench: run the stack with RATE_LIMIT_CREATE_BURST=0"
+            "intake rate-limited the bench: run the stack with RATE_LIMIT_CREATE_BURST=0 RATE_LIMIT_READ_BURST=0"
         )
     if r.status_code != 201:
         raise RuntimeError(f"POST /api/v1/reports answered {r.status_code}: {r.text[:300]}")

@@ -30,9 +30,15 @@ from bench import procfs
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ("intake", "routing", "notify", "analytics")
 
-# What the bench changes from a plain `make run`: only the resident's rate limit (it posts
-# faster than one resident may). Every other setting stays at its default: that is what is measured.
-BENCH_ENV = {"RATE_LIMIT_CREATE_BURST": "0", "ENVIRONMENT": "development"}
+# What the bench changes from a plain `make run`: only intake's per-client limits (the bench posts
+# and polls from one address far faster than a resident may). Every other setting stays at its
+# default: that is what is measured.
+BENCH_ENV = {
+    "RATE_LIMIT_CREATE_BURST": "0",
+    "RATE_LIMIT_READ_BURST": "0",
+    "RATE_LIMIT_ACT_BURST": "0",
+    "ENVIRONMENT": "development",
+}
 
 
 class StackError(RuntimeError):
@@ -270,7 +276,7 @@ def wait_ready(stack: Stack, timeout: float) -> None:
         hint = (
             "\n".join(f"--- {n} log ---\n{stack.log_tail(n)}" for n in pending)
             if stack.own
-            else "start it with `RATE_LIMIT_CREATE_BURST=0 make run`, or drop --attach to let "
+            else "start it with `RATE_LIMIT_CREATE_BURST=0 RATE_LIMIT_READ_BURST=0 make run`, or drop --attach to let "
             "the bench start its own stack"
         )
         raise StackError(f"not ready after {timeout:.0f}s:\n" + "\n".join(lines) + "\n" + hint)
