@@ -3,6 +3,7 @@ started once on free ports (or taken from TEST_KAFKA_BOOTSTRAP_SERVERS / TEST_MO
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -21,9 +22,10 @@ class Infra:
     mongodb_uri: str
 
 
-@pytest.fixture(scope="session")
-def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
-    workdir = Path(tmp_path_factory.mktemp("infra"))
+@contextlib.contextmanager
+def embedded_servers(workdir: Path) -> Iterator[Infra]:
+    """The broker and database from TEST_KAFKA_BOOTSTRAP_SERVERS / TEST_MONGODB_URI, or the
+    embedded ones started on free ports in `workdir` (stopped on exit)."""
     procs = []
     kafka = os.environ.get("TEST_KAFKA_BOOTSTRAP_SERVERS")
     mongo = os.environ.get("TEST_MONGODB_URI")
@@ -40,6 +42,12 @@ def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
     finally:
         for proc in procs:
             stop(proc)
+
+
+@pytest.fixture(scope="session")
+def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
+    with embedded_servers(Path(tmp_path_factory.mktemp("infra"))) as servers:
+        yield servers
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ and what the server's profiler recorded, per phase:
 - with `--history H`: H resolved reports over a year stored (through the service's projection,
   in bulk), then the same again.
 
-Prints JSON. Used before and after changing analytics; `test_opcount.py` guards the numbers.
+Prints JSON. Used before and after changing analytics; `tests/analytics/test_query_plans.py`
+guards the query shapes (it does not check these counts).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import tempfile
 import time
@@ -39,6 +39,7 @@ from shared.kafka import all_topics, ensure_topics
 from shared.outbox import encode
 from shared.uow import FakeTransactions
 from tests.analytics.factory import Story
+from tests.conftest import embedded_servers
 from tests.support import serving, wait_ready
 
 ENDPOINTS = ("summary", "scoreboard", "categories", "timeseries", "grid")
@@ -243,25 +244,9 @@ async def run(kafka: str, mongo: str, n: int, idle_s: float, history: int) -> di
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
-    kafka = os.environ.get("TEST_KAFKA_BOOTSTRAP_SERVERS")
-    mongo = os.environ.get("TEST_MONGODB_URI")
-    procs = []
-    from devstack.servers import free_port, start_kafka, start_mongo, stop
-
     workdir = Path(tempfile.mkdtemp(prefix="opcount-"))
-    try:
-        if not kafka:
-            port = free_port()
-            procs.append(start_kafka(port, workdir))
-            kafka = f"127.0.0.1:{port}"
-        if not mongo:
-            port = free_port()
-            procs.append(start_mongo(port, workdir))
-            mongo = f"mongodb://127.0.0.1:{port}/?directConnection=true"
-        return await run(kafka, mongo, args.n, args.idle, args.history)
-    finally:
-        for proc in procs:
-            stop(proc)
+    with embedded_servers(workdir) as servers:
+        return await run(servers.kafka, servers.mongodb_uri, args.n, args.idle, args.history)
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -67,11 +68,12 @@ def _wait_all_ready(stack: Stack, timeout: float = 120) -> None:
         raise TimeoutError(f"not ready after {timeout}s: {pending}\n{tails}")
 
 
-@pytest.fixture(scope="module")
-def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    workdir = tmp_path_factory.mktemp("devstack")
-    base = _free_base()
-    prefix = f"e2e{os.getpid()}{base}."
+@contextlib.contextmanager
+def running_devstack(
+    infra: Infra, workdir: Path, base: int, settings: dict[str, str]
+) -> Iterator[Stack]:
+    """`python -m devstack` on the session's test servers with `settings` added to the
+    environment, until every service is ready; stopped (SIGINT, then killed) on exit."""
     env = {
         **os.environ,
         "DEVSTACK_DIR": str(workdir),
@@ -79,8 +81,7 @@ def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
         "DEVSTACK_SMTP_PORT": str(free_port()),
         "KAFKA_BOOTSTRAP_SERVERS": infra.kafka,
         "MONGODB_URI": infra.mongodb_uri,
-        "KAFKA_TOPIC_PREFIX": prefix,
-        "OUTBOX_POLL_INTERVAL_S": "0.2",
+        **settings,
     }
     env.pop("SMTP_HOST", None)  # devstack's own mail sink receives notify's emails
     output = workdir / "devstack.out"
@@ -102,3 +103,11 @@ def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[St
                 proc.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+@pytest.fixture(scope="module")
+def stack(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    base = _free_base()
+    settings = {"KAFKA_TOPIC_PREFIX": f"e2e{os.getpid()}{base}.", "OUTBOX_POLL_INTERVAL_S": "0.2"}
+    with running_devstack(infra, tmp_path_factory.mktemp("devstack"), base, settings) as stack:
+        yield stack

@@ -134,15 +134,7 @@ async def running(infra: Infra) -> AsyncIterator[Running]:
         run = Running(app, manager.app, settings, prefix, infra.kafka, producer)
         async with run.client() as client:
             await wait_ready(client)
-            await run.publish(
-                CloudEvent(
-                    source=ROUTING,
-                    type=Topic.JURISDICTION_CATALOG,
-                    subject=CATALOG_KEY,
-                    sequence=CATALOG.version,
-                    data=CATALOG.model_dump(mode="json"),
-                )
-            )
+            await run.publish(catalog_event())
 
             async def has_catalog() -> bool:
                 return (await client.get("/api/v1/categories")).status_code == 200
@@ -150,6 +142,17 @@ async def running(infra: Infra) -> AsyncIterator[Running]:
             await eventually(has_catalog, timeout=60, what="catalogue consumed")
         yield run
     await producer.stop()
+
+
+def catalog_event(catalog: CatalogV1 = CATALOG) -> CloudEvent:
+    """`catalog` as routing publishes it on `jurisdiction.catalog`."""
+    return CloudEvent(
+        source=ROUTING,
+        type=Topic.JURISDICTION_CATALOG,
+        subject=CATALOG_KEY,
+        sequence=catalog.version,
+        data=catalog.model_dump(mode="json"),
+    )
 
 
 def report_body(**over: Any) -> dict[str, Any]:

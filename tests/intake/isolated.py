@@ -18,13 +18,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from services.intake.app import build_app
 from services.intake.settings import IntakeSettings
-from shared.catalog import CATALOG_KEY
-from shared.events import CloudEvent, Topic
+from shared.events import CloudEvent
 from shared.kafka import all_topics, ensure_topics
 from shared.mongo import Document
 from shared.outbox import encode
 from tests.conftest import Infra
-from tests.intake.conftest import CATALOG, ROUTING
+from tests.intake.conftest import catalog_event
 from tests.support import eventually, unique, wait_ready
 
 PROBE = "test-probe"  # the comment of the tests' own queries, left out of the counts
@@ -95,15 +94,7 @@ async def isolated_intake(infra: Infra, name: str, **overrides: Any) -> AsyncIte
             run = Isolated(app, manager.app, prefix, producer)
             async with run.client() as client:
                 await wait_ready(client)
-                await run.publish(
-                    CloudEvent(
-                        source=ROUTING,
-                        type=Topic.JURISDICTION_CATALOG,
-                        subject=CATALOG_KEY,
-                        sequence=CATALOG.version,
-                        data=CATALOG.model_dump(mode="json"),
-                    )
-                )
+                await run.publish(catalog_event())
                 await producer.flush()
 
                 async def has_catalog() -> bool:  # not through the API: it may be rate limited

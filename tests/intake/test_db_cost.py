@@ -14,10 +14,10 @@ from datetime import timedelta
 
 import pytest
 
-from shared.catalog import CATALOG_KEY, CatalogV1
-from shared.events import CloudEvent, ReportAcceptedV1, ReportAssignedV1, Topic, utcnow
+from shared.catalog import CatalogV1
+from shared.events import ReportAcceptedV1, ReportAssignedV1, Topic, utcnow
 from tests.conftest import Infra
-from tests.intake.conftest import CATALOG, ROUTING, lifecycle, report_body
+from tests.intake.conftest import CATALOG, catalog_event, lifecycle, report_body
 from tests.intake.isolated import PROBE, Isolated, isolated_intake, kind
 from tests.support import eventually
 
@@ -125,15 +125,7 @@ async def test_a_newer_catalogue_is_served_from_memory_once_consumed(costed: Iso
             ],
         }
     )
-    await costed.publish(
-        CloudEvent(
-            source=ROUTING,
-            type=Topic.JURISDICTION_CATALOG,
-            subject=CATALOG_KEY,
-            sequence=newer.version,
-            data=newer.model_dump(mode="json"),
-        )
-    )
+    await costed.publish(catalog_event(newer))
     await costed.producer.flush()
 
     async with costed.client() as client:

@@ -11,11 +11,11 @@ import pytest
 from services.intake.domain.projection import CONSUMED
 from services.intake.handlers import TOPICS, Handlers
 from shared.batch import Incoming
-from shared.catalog import CATALOG_KEY, CatalogV1
+from shared.catalog import CatalogV1
 from shared.events import CloudEvent, ReportAcceptedV1, ReportAssignedV1, Status, Topic
 from shared.uow import FakeUnitOfWork
-from tests.intake.conftest import CATALOG, lifecycle
-from tests.intake.fakes import INTAKE, ROUTING, T0, a_report, world
+from tests.intake.conftest import CATALOG, catalog_event, lifecycle
+from tests.intake.fakes import INTAKE, T0, a_report, world
 
 
 def incoming(event: CloudEvent) -> Incoming:
@@ -36,11 +36,7 @@ def started(rid: str = "r1") -> CloudEvent:
 
 
 def catalogue(version: int) -> CloudEvent:
-    data = CatalogV1.model_validate({**CATALOG.model_dump(), "version": version})
-    return CloudEvent(
-        source=ROUTING, type=Topic.JURISDICTION_CATALOG, subject=CATALOG_KEY,
-        sequence=version, data=data.model_dump(mode="json"),
-    )  # fmt: skip
+    return catalog_event(CatalogV1.model_validate({**CATALOG.model_dump(), "version": version}))
 
 
 def test_one_handler_takes_every_consumed_topic_and_the_catalogue() -> None:

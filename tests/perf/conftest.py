@@ -4,18 +4,14 @@ its background loops on short intervals, so their queries are recorded too."""
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
 from pymongo import MongoClient
 
-from devstack.servers import free_port
 from shared.mongo import Document
 from tests.conftest import Infra
-from tests.e2e.conftest import ROOT, Stack, _free_base, _wait_all_ready
+from tests.e2e.conftest import Stack, _free_base, running_devstack
 
 SERVICES = ("intake", "routing", "notify", "analytics")
 # Every loop runs within the test's few seconds (the defaults are minutes: safety nets).
@@ -41,36 +37,11 @@ def profiled(
     client: MongoClient[Document] = MongoClient(infra.mongodb_uri)
     for db in dbs.values():
         client[db].command("profile", 2)
-    env = {
-        **os.environ,
-        **FAST_LOOPS,
-        "DEVSTACK_DIR": str(workdir),
-        "DEVSTACK_PORT_BASE": str(base),
-        "DEVSTACK_SMTP_PORT": str(free_port()),
-        "KAFKA_BOOTSTRAP_SERVERS": infra.kafka,
-        "MONGODB_URI": infra.mongodb_uri,
-        "KAFKA_TOPIC_PREFIX": f"{tag}.",
-        "DEVSTACK_DB_PREFIX": f"{tag}_",
-    }
-    env.pop("SMTP_HOST", None)
-    output = workdir / "devstack.out"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "devstack"],
-        cwd=ROOT,
-        env=env,
-        stdout=output.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    stack = Stack(proc, workdir, base, output)
+    settings = {**FAST_LOOPS, "KAFKA_TOPIC_PREFIX": f"{tag}.", "DEVSTACK_DB_PREFIX": f"{tag}_"}
     try:
-        _wait_all_ready(stack)
-        yield stack, dbs
+        with running_devstack(infra, workdir, base, settings) as stack:
+            yield stack, dbs
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
         for db in dbs.values():
             client[db].command("profile", 0)
         client.close()
