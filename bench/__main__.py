@@ -470,16 +470,7 @@ class Bench:
         mail = sent = None
         if self.stack.maildir is not None:
             mail = invariants.mail_counts(self.stack.maildir)
-            email_of = {p.id: p.email for p in self.posted if p.email}
-            sent = {email_of[r]: 0 for r in email_of}
-            for d in data["deliveries"]:
-                if (
-                    d.get("channel") == "email"
-                    and d.get("recipient_kind") == "resident"
-                    and d.get("status") == "sent"
-                    and d["report_id"] in email_of
-                ):
-                    sent[email_of[d["report_id"]]] += 1
+            sent = invariants.sent_email_per_address(data["deliveries"], self.posted)
         return invariants.check(ids, mail_per_address=mail, sent_email_per_address=sent, **data)
 
     async def run(self) -> dict[str, Any]:

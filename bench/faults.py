@@ -247,16 +247,7 @@ async def run(a: argparse.Namespace, stack: Stack) -> dict[str, Any]:
         log(f"  consumer groups' uncommitted messages: {lag}")
         data = await invariants.gather(mongo, stack.db_names, stack.url("analytics"), ids)
         mail = invariants.mail_ids(stack.maildir) if stack.maildir else {}
-        email_of = {p.id: p.email for p in b.posted if p.email}
-        sent = dict.fromkeys(email_of.values(), 0)
-        for d in data["deliveries"]:
-            if (
-                d.get("channel") == "email"
-                and d.get("recipient_kind") == "resident"
-                and d.get("status") == "sent"
-                and d["report_id"] in email_of
-            ):
-                sent[email_of[d["report_id"]]] += 1
+        sent = invariants.sent_email_per_address(data["deliveries"], b.posted)
         verdicts = fault_verdicts(kills, a.order) + invariants.check(
             ids,
             mail_per_address={k: sum(v.values()) for k, v in mail.items()},

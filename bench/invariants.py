@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -289,6 +290,24 @@ async def stored_report_ids(
     """Every report intake stored (also those whose 201 never reached the client)."""
     reports = mongo[db_names["intake"]]["reports"]
     return [str(d["_id"]) async for d in reports.find({}, {"_id": 1})]
+
+
+def sent_email_per_address(
+    deliveries: list[dict[str, Any]], posted: Iterable[Any]
+) -> dict[str, int]:
+    """Resident emails notify marked sent, per address, for the posted reports (`.id`, `.email`)
+    that gave one."""
+    email_of = {p.id: p.email for p in posted if p.email}
+    sent = dict.fromkeys(email_of.values(), 0)
+    for d in deliveries:
+        if (
+            d.get("channel") == "email"
+            and d.get("recipient_kind") == "resident"
+            and d.get("status") == "sent"
+            and d["report_id"] in email_of
+        ):
+            sent[email_of[d["report_id"]]] += 1
+    return sent
 
 
 def mail_counts(maildir: Any) -> dict[str, int]:
