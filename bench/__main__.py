@@ -255,23 +255,20 @@ class Bench:
         return out
 
     async def sustained(self) -> dict[str, Any]:
-        waits: list[asyncio.Task[float | None]] = []
+        tracker = load.AssignedTracker(self.http, self.intake, self.a.poll)
+        posted_all = asyncio.Event()
+        tracking = asyncio.create_task(tracker.run(posted_all, self.a.assign_timeout))
 
         async def track(p: load.Posted) -> None:
-            waits.append(
-                asyncio.create_task(
-                    load.track_assigned(
-                        self.http, self.intake, p, self.a.assign_timeout, self.a.poll
-                    )
-                )
-            )
+            tracker.add(p)
 
         r = await load.open_loop(
             self.http, self.intake, self.reports, self.a.rate, self.a.duration, on_posted=track
         )
-        found = await asyncio.gather(*waits)
+        posted_all.set()
+        await tracking
         self._keep(r.posted)
-        got = [x for x in found if x is not None]
+        got = list(tracker.took.values())
         return {
             "rate": self.a.rate,
             "duration": self.a.duration,
@@ -281,7 +278,7 @@ class Bench:
             "post_p99_ms": ms(report.pct(r.latencies, 0.99)),
             "assigned_p50_ms": ms(report.median(got)),
             "assigned_p99_ms": ms(report.pct(got, 0.99)),
-            "not_assigned": len(found) - len(got),
+            "not_assigned": len(tracker.waiting),
             "poll_interval_s": self.a.poll,
             "n_errors": len(r.errors),
             "late_sends": r.late,

@@ -63,7 +63,9 @@ def start_kafka(port: int, workdir: Path) -> subprocess.Popen[bytes]:
     return proc
 
 
-def start_mongo(port: int, workdir: Path) -> subprocess.Popen[bytes]:
+def start_mongo(port: int, workdir: Path, cache_size: str | None = None) -> subprocess.Popen[bytes]:
+    """SecantusDB on `port`, its data in `workdir`; `cache_size` (e.g. "8G") is its WiredTiger
+    cache, 1 GB if unset."""
     data = workdir / "mongo"
     data.mkdir(parents=True, exist_ok=True)
     cmd = [
@@ -76,6 +78,7 @@ def start_mongo(port: int, workdir: Path) -> subprocess.Popen[bytes]:
         str(port),
         "--storage-path",
         str(data),
+        *(["--cache-size", cache_size] if cache_size else []),
     ]
     proc = _spawn(cmd, workdir / "logs" / "mongo.log")
     wait_port(port, proc)

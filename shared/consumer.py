@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any, NamedTuple
 
 from aiokafka import TopicPartition
@@ -58,6 +59,7 @@ class EventConsumer:
         batch_max: int = 100,
         batch_wait_ms: int = 100,
         linger_ms: int = 0,
+        fetch_max_wait_ms: int = 500,
     ) -> None:
         self.broker = broker
         self.contract = contract
@@ -72,6 +74,7 @@ class EventConsumer:
         self.batch_max = batch_max
         self.batch_wait_ms = batch_wait_ms
         self.linger_ms = linger_ms
+        self.fetch_max_wait_ms = fetch_max_wait_ms
         self._handlers: dict[str, BatchHandler] = {}
         self.applier = BatchApplier(
             self._handlers,
@@ -125,6 +128,7 @@ class EventConsumer:
             batch=True,
             max_records=self.batch_max,
             batch_timeout_ms=self.batch_wait_ms,
+            fetch_max_wait_ms=self.fetch_max_wait_ms,
             group_id=self.group_id,
             ack_policy=AckPolicy.NACK_ON_ERROR,
             auto_offset_reset="earliest",
@@ -161,15 +165,21 @@ class EventConsumer:
         )(receives)
 
     async def _linger(self, subscriber: Any, polled: int) -> tuple[Any, ...]:
-        """Up to `linger_ms` more for what follows a batch that is not full (one more poll, back
-        as soon as something came): events a moment apart, such as a report's `created` and
-        `assigned`, then share one unit of work instead of paying its fixed cost twice."""
+        """What follows a batch that is not full, for up to `linger_ms` (until the batch is
+        full): events a moment apart, such as a report's `created` and `assigned`, or a steady
+        stream's next ones, then share one unit of work instead of paying its fixed cost each."""
         consumer = getattr(subscriber, "consumer", None)
         room = self.batch_max - polled
         if self.linger_ms <= 0 or room <= 0 or consumer is None:
             return ()
-        more = await consumer.getmany(timeout_ms=self.linger_ms, max_records=room)
-        return tuple(record for records in more.values() for record in records)
+        deadline = time.monotonic() + self.linger_ms / 1000
+        more: list[Any] = []
+        while room > 0 and (left := deadline - time.monotonic()) > 0:
+            got = await consumer.getmany(timeout_ms=max(1, int(left * 1000)), max_records=room)
+            for records in got.values():
+                more += records
+                room -= len(records)
+        return tuple(more)
 
     async def stop(self) -> None:
         """Stops taking messages; an in-flight one is finished or abandoned uncommitted."""

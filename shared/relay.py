@@ -29,9 +29,12 @@ log = logging.getLogger(__name__)
 class OutboxRelay:
     """Publishes pending entries in write order; several replicas share the work through leases.
 
-    What this process' units of work handed over costs one database operation per batch: publish
-    (entries of different reports concurrently, those of one report in order), then mark every
-    acknowledged one sent in one write. A scan (at start, after a failure, when poked, and every
+    What this process' units of work handed over is published at once (entries of different
+    reports concurrently, those of one report in order); the acknowledged ones are marked sent
+    together, in one write per `mark_delay` (0.25 s) or per `batch_size` entries, so a steady
+    trickle of events costs a fraction of a write each. Until then they stay leased to this
+    relay: a crash in between publishes them again after the lease (consumers drop the
+    duplicate), as a crash between publishing and marking always could. A scan (at start, after a failure, when poked, and every
     `poll_interval` as the safety net) costs three: find the oldest claimable entries, lease
     them, publish, mark sent. Handed-over entries are published directly only while the last
     scan found the outbox drained (else they could overtake older entries of their report):
@@ -47,6 +50,7 @@ class OutboxRelay:
         poll_interval: float = 30.0,
         batch_size: int = 100,
         lease_s: float = 30.0,
+        mark_delay: float = 0.25,
     ) -> None:
         self.outbox = outbox
         self.col = outbox.db[OUTBOX]
@@ -55,6 +59,9 @@ class OutboxRelay:
         self.poll_interval = poll_interval
         self.batch_size = batch_size
         self.lease = timedelta(seconds=lease_s)
+        self.mark_delay = mark_delay
+        self._unmarked: list[str] = []  # published from the hand-over, not yet marked sent
+        self._mark_due = 0.0
         self.owner = str(uuid.uuid4())
         self._gauges_due = 0.0
         self._clean = False  # the last scan drained the outbox and nothing failed since
@@ -81,19 +88,37 @@ class OutboxRelay:
             found = [d for d in found if d["_id"] in mine]
         return await self._send(found)
 
-    async def _send(self, found: list[Document]) -> int:
-        """Publishes leased entries, marks the acknowledged ones sent and gives the others back."""
+    async def _send(self, found: list[Document], defer_mark: bool = False) -> int:
+        """Publishes leased entries, marks the acknowledged ones sent (or, `defer_mark`, leaves
+        them to `_mark_sent`) and gives the others back."""
         sent, failed = await self._publish_all(found)
-        if sent:
-            await self.col.update_many(
-                {"_id": {"$in": sent}},
-                {"$set": {"status": "sent", "sent_at": utcnow()}, "$unset": {"lease_until": ""}},
-            )
+        if sent and defer_mark:
+            if not self._unmarked:
+                self._mark_due = time.monotonic() + self.mark_delay
+            self._unmarked += sent
+            if len(self._unmarked) >= self.batch_size:
+                await self._mark_sent()
+        elif sent:
+            await self._mark_sent(sent)
         if failed:
             self._clean = False
             await self._give_back(failed, {"$inc": {"attempts": 1}})
             raise ConnectionError(f"{len(failed)} outbox entries not published")
         return len(sent)
+
+    async def _mark_sent(self, more: list[str] | None = None) -> None:
+        """Marks `more` and every deferred entry sent, in one write."""
+        ids = self._unmarked + (more or [])
+        if not ids:
+            return
+        await self.col.update_many(
+            {"_id": {"$in": ids}},
+            {"$set": {"status": "sent", "sent_at": utcnow()}, "$unset": {"lease_until": ""}},
+        )
+        self._unmarked = []
+
+    def _until_marks_due(self) -> float | None:
+        return max(self._mark_due - time.monotonic(), 0.0) if self._unmarked else None
 
     async def _give_back(self, ids: list[str], more: Document | None = None) -> None:
         await self.col.update_many(
@@ -111,7 +136,7 @@ class OutboxRelay:
                 await self._give_back([d["_id"] for d in handed])
                 self.outbox.scan_wanted = True
                 continue
-            await self._send(handed)
+            await self._send(handed, defer_mark=True)
 
     async def _scan(self) -> None:
         self.outbox.scan_wanted = False
@@ -182,6 +207,8 @@ class OutboxRelay:
             self.outbox._wake.clear()
             try:
                 await self._handed_over()
+                if self._until_marks_due() == 0.0:
+                    await self._mark_sent()
                 if self.outbox.scan_wanted or not self._clean:
                     await self._scan()
                 self._drained()
@@ -193,10 +220,14 @@ class OutboxRelay:
                 with contextlib.suppress(Exception):
                     await self._gauges_if_due()
             if not self.outbox._wake.is_set():
-                await wait_any(self.outbox._wake, stop, timeout=backoff or self.poll_interval)
-                self.outbox.scan_wanted |= not self.outbox._wake.is_set()  # the safety net
+                marks = self._until_marks_due()
+                timeout = backoff or self.poll_interval
+                await wait_any(self.outbox._wake, stop, timeout=min(timeout, marks or timeout))
+                # the safety net: a wait that ran out, not cut short for the marks
+                self.outbox.scan_wanted |= marks is None and not self.outbox._wake.is_set()
         self._clean = False  # what is still handed over goes back, then one last scan
         with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._mark_sent(), timeout=5)
             await asyncio.wait_for(self._handed_over(), timeout=5)
             await asyncio.wait_for(self.flush_once(), timeout=5)
 

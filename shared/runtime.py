@@ -96,6 +96,7 @@ class Runtime:
             batch_max=settings.consumer_batch_max,
             batch_wait_ms=settings.consumer_batch_wait_ms,
             linger_ms=settings.consumer_linger_ms,
+            fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
             group_timeouts=GroupTimeouts(
                 settings.kafka_session_timeout_ms,
                 settings.kafka_heartbeat_interval_ms,

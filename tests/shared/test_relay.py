@@ -25,14 +25,17 @@ Doc = dict[str, Any]
 
 
 class Reads(monitoring.CommandListener):
-    """The `find` commands sent to the outbox."""
+    """The `find` and `update` commands sent to the outbox."""
 
     def __init__(self) -> None:
         self.outbox_finds = 0
+        self.outbox_updates = 0
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         if event.command_name == "find" and event.command.get("find") == OUTBOX:
             self.outbox_finds += 1
+        if event.command_name == "update" and event.command.get("update") == OUTBOX:
+            self.outbox_updates += 1
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         pass
@@ -103,6 +106,26 @@ async def test_a_committed_event_is_published_from_memory_without_reading_the_ou
         await eventually(lambda: _sent(c, db, event), timeout=10, what="marked sent")
         assert reads.outbox_finds == before  # (the stop's last flush reads it)
     assert rig.published[1:] == [event.id]
+
+
+async def test_events_published_a_moment_apart_are_marked_sent_in_one_write(
+    client: tuple[AsyncMongoClient[Doc], Reads, str],
+) -> None:
+    c, reads, db = client
+    rig = Rig(c, db)
+    rig.relay.mark_delay = 2.0
+    async with running(rig.relay):
+        first = await rig.emit("r0")
+        await eventually(lambda: _sent(c, db, first), timeout=10, what="first marked sent")
+        before = reads.outbox_updates
+        events = [await rig.emit(f"r{i}") for i in range(1, 4)]
+        await eventually(_published(rig, 4), timeout=10, what="three more published")
+
+        async def all_sent() -> bool:
+            return all([await _sent(c, db, event) for event in events])
+
+        await eventually(all_sent, timeout=10, what="the three marked sent")
+        assert reads.outbox_updates == before + 1
 
 
 async def test_events_handed_over_before_the_first_scan_follow_older_entries_of_their_report(
