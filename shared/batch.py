@@ -165,9 +165,11 @@ class BatchApplier:
         The inbox records are inserted first, without reading the inbox: almost every batch is
         new. If one of its events was applied before, that insert fails and aborts the unit of
         work, which runs again reading which ids the inbox holds (a redelivery costs one more
-        transaction; nothing of the first attempt remains)."""
+        transaction; nothing of the first attempt remains). The first attempt is optimistic
+        (`UnitOfWork.optimistic`): the handlers' stores may skip reads in the same way, and a
+        duplicate key of theirs runs the batch again the same way."""
         try:
-            return await self.transactions.run(self._work(batch, read_inbox=False))
+            return await self.transactions.run(self._work(batch, read_inbox=False), optimistic=True)
         except _SeenBefore:
             return await self.transactions.run(self._work(batch, read_inbox=True))
 
@@ -193,7 +195,12 @@ class BatchApplier:
                     raise _SeenBefore from exc
             for handler, events in _by_handler(fresh, self.handlers):
                 start = time.perf_counter()
-                await handler(events, uow)
+                try:
+                    await handler(events, uow)
+                except (BulkWriteError, DuplicateKeyError) as exc:
+                    if read_inbox or not _duplicate(exc):
+                        raise
+                    raise _SeenBefore from exc  # an optimistic store met a row it skipped reading
                 for one in events:  # a per-event handler timed each event itself
                     one.elapsed_s = one.elapsed_s or (time.perf_counter() - start) / len(events)
             return {one.event.id for one in fresh}
@@ -217,7 +224,8 @@ class BatchApplier:
 
 
 class _SeenBefore(Exception):
-    """An event of the batch is in the inbox already: apply the batch again, reading it."""
+    """An event of the batch is in the inbox already, or an optimistic write met a row it did
+    not read first: apply the batch again, reading them."""
 
 
 def _duplicate(exc: BulkWriteError | DuplicateKeyError) -> bool:

@@ -52,20 +52,32 @@ class UnitOfWork(Protocol):
         wake an in-process worker for the work this unit of work stored."""
         ...
 
+    @property
+    def optimistic(self) -> bool:
+        """Whether stores may skip a read that only rules out a row they are about to insert:
+        True only on a consumer batch's first attempt, whose events the inbox insert has just
+        shown to be new. A duplicate key then aborts it, and the batch runs again, not
+        optimistic (`shared/batch.py`)."""
+        ...
+
 
 Work = Callable[[UnitOfWork], Awaitable[T]]
 
 
 class Transactions(Protocol):
-    async def run(self, work: Work[T]) -> T:
-        """Runs `work` in one unit of work and commits it; wakes the relay if it emitted."""
+    async def run(self, work: Work[T], *, optimistic: bool = False) -> T:
+        """Runs `work` in one unit of work and commits it; wakes the relay if it emitted.
+        `optimistic`: see `UnitOfWork.optimistic`."""
         ...
 
 
 class MongoUnitOfWork:
-    def __init__(self, session: AsyncClientSession, outbox: Outbox) -> None:
+    def __init__(
+        self, session: AsyncClientSession, outbox: Outbox, optimistic: bool = False
+    ) -> None:
         self._session = session
         self._outbox = outbox
+        self._optimistic = optimistic
         self.events: list[CloudEvent] = []
         self.callbacks: list[Callable[[], None]] = []
 
@@ -75,6 +87,10 @@ class MongoUnitOfWork:
     @property
     def session(self) -> AsyncClientSession:
         return self._session
+
+    @property
+    def optimistic(self) -> bool:
+        return self._optimistic
 
     async def emit(
         self, topic: str, subject: str, payload: BaseModel, *, sequence: int | None = None
@@ -93,13 +109,13 @@ class MongoTransactions:
         self.client = client
         self.outbox = outbox
 
-    async def run(self, work: Work[T]) -> T:
+    async def run(self, work: Work[T], *, optimistic: bool = False) -> T:
         last: MongoUnitOfWork | None = None
         entries: list[Document] = []
 
         async def attempt(session: AsyncClientSession) -> T:
             nonlocal last, entries
-            last = MongoUnitOfWork(session, self.outbox)  # a retry starts from nothing
+            last = MongoUnitOfWork(session, self.outbox, optimistic)  # a retry starts from nothing
             result = await work(last)
             entries = await self.outbox.insert(session, last.events, held=True)
             return result
@@ -121,9 +137,10 @@ def _run_callbacks(callbacks: list[Callable[[], None]]) -> None:
 
 
 class FakeUnitOfWork:
-    def __init__(self, sequences: dict[str, int], source: str) -> None:
+    def __init__(self, sequences: dict[str, int], source: str, optimistic: bool = False) -> None:
         self._sequences = sequences
         self._source = source
+        self._optimistic = optimistic
         self.events: list[CloudEvent] = []
         self.callbacks: list[Callable[[], None]] = []
 
@@ -133,6 +150,10 @@ class FakeUnitOfWork:
     @property
     def session(self) -> None:
         return None
+
+    @property
+    def optimistic(self) -> bool:
+        return self._optimistic
 
     async def emit(
         self, topic: str, subject: str, payload: BaseModel, *, sequence: int | None = None
@@ -163,9 +184,9 @@ class FakeTransactions:
         self.wakeups = 0
         self._sequences: dict[str, int] = {}
 
-    async def run(self, work: Work[T]) -> T:
+    async def run(self, work: Work[T], *, optimistic: bool = False) -> T:
         sequences = dict(self._sequences)
-        uow = FakeUnitOfWork(sequences, self.source)
+        uow = FakeUnitOfWork(sequences, self.source, optimistic)
         try:
             result = await work(uow)
         except BaseException:

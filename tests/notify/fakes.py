@@ -4,7 +4,7 @@ that wires notify's event use case on them with the fake unit of work. No I/O.""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -41,9 +41,10 @@ class FakeReports:
         self.changes: dict[str, list[StatusChange]] = {}
 
     async def load_many(
-        self, report_ids: list[str], session: Session = None
+        self, report_ids: list[str], session: Session = None, unknown: Collection[str] = ()
     ) -> dict[str, ReportView]:
-        return {i: replace(self.views.get(i) or ReportView(i)) for i in report_ids}
+        known = {i: v for i, v in self.views.items() if i not in unknown}
+        return {i: replace(known.get(i) or ReportView(i)) for i in report_ids}
 
     async def save_many(self, views: list[ReportView], session: Session = None) -> None:
         for view in views:
@@ -95,7 +96,11 @@ class FakeDeliveries:
         return bool(await self.record_many([delivery]))
 
     async def record_many(
-        self, deliveries: list[Delivery], session: Session = None, lease: Lease | None = None
+        self,
+        deliveries: list[Delivery],
+        session: Session = None,
+        lease: Lease | None = None,
+        assume_new: bool = False,
     ) -> set[str]:
         new: set[str] = set()
         for d in deliveries:

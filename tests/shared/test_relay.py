@@ -193,3 +193,33 @@ async def test_a_batch_holding_an_event_applied_before_applies_only_the_new_one(
     await applier.apply([Incoming(topic, e, {}, None, b"") for e in (first, second)])
     assert applied == [first.id, second.id]
     assert await c[db]["inbox"].count_documents({}) == 2
+
+
+async def test_a_duplicate_key_on_the_optimistic_attempt_applies_the_batch_again_reading(
+    client: tuple[AsyncMongoClient[Doc], Reads, str],
+) -> None:
+    c, _, db = client
+    rows = c[db]["rows"]
+    await rows.insert_one({"_id": "r1"})  # a row an optimistic store assumes absent
+    attempts: list[bool] = []
+
+    async def handler(events: list[Incoming], uow: UnitOfWork) -> None:
+        attempts.append(uow.optimistic)
+        if uow.optimistic:
+            await rows.insert_one({"_id": "r1"}, session=uow.session)
+        else:
+            await rows.update_one({"_id": "r1"}, {"$set": {"seen": True}}, session=uow.session)
+
+    async def dead_letter(one: Incoming, error: str, attempts: int) -> None:
+        raise AssertionError(f"dead-lettered: {error}")
+
+    topic = Topic.REPORT_SUPPORTED
+    applier = BatchApplier(
+        {topic: handler}, Rig(c, db).transactions, c[db],
+        ServiceMetrics(unique("m")), dead_letter, max_attempts=1, retry_backoff_s=0,
+    )  # fmt: skip
+    event = CloudEvent(source="/t", type=topic, subject="r1", sequence=1, data={})
+    await applier.apply([Incoming(topic, event, {}, None, b"")])
+    assert attempts == [True, False]
+    assert await rows.find_one({"_id": "r1"}) == {"_id": "r1", "seen": True}
+    assert await c[db]["inbox"].count_documents({"_id": event.id}) == 1

@@ -140,18 +140,22 @@ class DeliveryStore:
         deliveries: list[Delivery],
         session: AsyncClientSession | None = None,
         lease: Lease | None = None,
+        assume_new: bool = False,
     ) -> set[str]:
         """Inserts the deliveries not stored yet (one per news, recipient and channel: the id
         says which); returns the ids inserted. The existing ones are read first, so a
-        transaction never meets a duplicate key (it would abort it). The pending ones are
-        stored held by `lease` when there is one (a worker of this process sends them)."""
+        transaction never meets a duplicate key (it would abort it), unless `assume_new` (an
+        optimistic unit of work: a duplicate key runs it again with the read). The pending ones
+        are stored held by `lease` when there is one (a worker of this process sends them)."""
         unique: dict[str, Delivery] = {}
         for d in deliveries:
             unique.setdefault(d.id, d)  # the same delivery twice in one batch: the first counts
         if not unique:
             return set()
-        cursor = self.col.find({"_id": {"$in": list(unique)}}, {"_id": 1}, session=session)
-        stored = {doc["_id"] async for doc in cursor}
+        stored: set[str] = set()
+        if not assume_new:
+            cursor = self.col.find({"_id": {"$in": list(unique)}}, {"_id": 1}, session=session)
+            stored = {doc["_id"] async for doc in cursor}
         new = [d for d in unique.values() if d.id not in stored]
         if new:
             await self.col.insert_many([_held(to_document(d), lease) for d in new], session=session)

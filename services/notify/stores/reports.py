@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict
 
 from pymongo import ASCENDING, IndexModel, ReplaceOne
@@ -85,12 +85,19 @@ class ReportStore:
         self.changes = db[STATUS_CHANGES]
 
     async def load_many(
-        self, report_ids: list[str], session: AsyncClientSession | None = None
+        self,
+        report_ids: list[str],
+        session: AsyncClientSession | None = None,
+        unknown: Collection[str] = (),
     ) -> dict[str, ReportView]:
-        """The views of these reports, read at once (blank ones for reports not heard of)."""
+        """The views of these reports, read at once (blank ones for reports not heard of, and
+        unread for those said `unknown`)."""
         ids = list(dict.fromkeys(report_ids))
-        cursor = self.reports.find({"_id": {"$in": ids}}, session=session)
-        docs = {d["_id"]: d async for d in cursor}
+        to_read = [i for i in ids if i not in unknown]
+        docs: dict[str, Document] = {}
+        if to_read:
+            cursor = self.reports.find({"_id": {"$in": to_read}}, session=session)
+            docs = {d["_id"]: d async for d in cursor}
         return {i: _view(i, docs.get(i) or {}) for i in ids}
 
     async def save_many(

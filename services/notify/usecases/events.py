@@ -163,13 +163,18 @@ class RecordEvents:
         """Applies consecutive report events: one read, the events in order, one write each."""
         if not arrivals:
             return
-        session = unit.uow.session
-        views = await self.reports.load_many([a.event.report_id for a in arrivals], session)
+        session, optimistic = unit.uow.session, unit.uow.optimistic
+        ids = [a.event.report_id for a in arrivals]
+        # New events of an optimistic unit of work: a report whose first is `created` has no view
+        # yet (else a duplicate key runs the batch again, reading it), nor its news deliveries.
+        unknown = _first_created(arrivals) if optimistic else set()
+        views = await self.reports.load_many(ids, session, unknown)
         run = _Run(views, dict(views))
         for arrival in arrivals:
             with arrival.scope():
                 self._step(arrival, run, directory)
-        unit.recorded.merge(await self.recorder.record(run.planned, session, unit.lease))
+        recorded = await self.recorder.record(run.planned, session, unit.lease, optimistic)
+        unit.recorded.merge(recorded)
         await self.reports.add_status_changes(run.changes, session)
         moved = [v for report_id, v in run.views.items() if v != run.before[report_id]]
         await self.reports.save_many(moved, session)
@@ -221,3 +226,11 @@ class RecordEvents:
             log.warning("reporter contact could not be opened; resident gets no message")
             return None
         return {str(k): str(v) for k, v in value.items() if v} if isinstance(value, dict) else None
+
+
+def _first_created(arrivals: list[Arrival]) -> set[str]:
+    """The reports whose first event of the batch is `report.created`."""
+    first: dict[str, str] = {}
+    for a in arrivals:
+        first.setdefault(a.event.report_id, a.event.type)
+    return {r for r, t in first.items() if t == Topic.REPORT_CREATED}

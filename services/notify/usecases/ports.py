@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -22,7 +23,7 @@ from shared.uow import Session
 
 class Reports(Protocol):
     async def load_many(
-        self, report_ids: list[str], session: Session = None
+        self, report_ids: list[str], session: Session = None, unknown: Collection[str] = ()
     ) -> dict[str, ReportView]: ...
 
     async def save_many(self, views: list[ReportView], session: Session = None) -> None: ...
@@ -40,7 +41,11 @@ class Reports(Protocol):
 
 class Deliveries(Protocol):
     async def record_many(
-        self, deliveries: list[Delivery], session: Session = None, lease: Lease | None = None
+        self,
+        deliveries: list[Delivery],
+        session: Session = None,
+        lease: Lease | None = None,
+        assume_new: bool = False,
     ) -> set[str]: ...
 
     async def unreachable_assignments(

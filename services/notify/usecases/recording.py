@@ -67,10 +67,15 @@ class Recorder:
         self.clock = clock
 
     async def record(
-        self, planned: list[Planned], session: Session, lease: Lease | None = None
+        self,
+        planned: list[Planned],
+        session: Session,
+        lease: Lease | None = None,
+        assume_new: bool = False,
     ) -> Recorded:
         """Records one delivery per planned news and channel unless it exists (the pending ones
-        held by `lease`, if any); returns what it recorded."""
+        held by `lease`, if any; `assume_new`: without checking, in an optimistic unit of work);
+        returns what it recorded."""
         recorded = Recorded({p.event_id: [] for p in planned})
         if not planned:
             return recorded
@@ -93,7 +98,7 @@ class Recorder:
                 (p.event_id, d)
                 for d in deliveries(p.news, p.audience, p.channels, recipients, now, self._seal)
             ]
-        new = await self.deliveries.record_many([d for _, d in made], session, lease)
+        new = await self.deliveries.record_many([d for _, d in made], session, lease, assume_new)
         for event_id, d in made:
             if d.id in new:
                 new.discard(d.id)  # planned twice in one batch: recorded (and counted) once
