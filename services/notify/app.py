@@ -12,13 +12,14 @@ from fastapi import FastAPI
 
 from services.notify import api
 from services.notify.api.deps import Authenticate, NotifyApi
-from services.notify.channels import EmailSender, SmsGatewaySender, SmtpConfig, WebhookSender
+from services.notify.channels import SmsGatewaySender, WebhookSender
 from services.notify.domain.delivery import RetryPolicy, UnsubscribeTokens
 from services.notify.domain.destinations import DestinationPolicy
 from services.notify.domain.model import Channel
 from services.notify.domain.sending import Sender
 from services.notify.errors import ERRORS
 from services.notify.handlers import EventHandlers
+from services.notify.mail import EmailSender, SmtpConfig
 from services.notify.metrics import NotifyMetrics, RecordedCounter
 from services.notify.rendering import Renderer
 from services.notify.settings import NotifySettings

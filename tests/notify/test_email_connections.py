@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from services.notify.channels import EmailSender, SmtpConfig
 from services.notify.domain.model import Channel
 from services.notify.domain.sending import Message
+from services.notify.mail import EmailSender, SmtpConfig
 from tests.notify.peers import smtp_server
 
 

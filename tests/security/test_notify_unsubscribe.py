@@ -10,10 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.notify.app import build_app
-from services.notify.channels import EmailSender, SmtpConfig
 from services.notify.domain.delivery import UnsubscribeTokens
 from services.notify.domain.model import Channel
 from services.notify.domain.sending import Message
+from services.notify.mail import EmailSender, SmtpConfig
 from services.notify.settings import DEV_UNSUBSCRIBE_SECRET, NotifySettings
 from services.notify.usecases.residents import Unsubscribe
 from shared.events import utcnow
