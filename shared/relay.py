@@ -222,7 +222,11 @@ class OutboxRelay:
             if not self.outbox._wake.is_set():
                 marks = self._until_marks_due()
                 timeout = backoff or self.poll_interval
-                await wait_any(self.outbox._wake, stop, timeout=min(timeout, marks or timeout))
+                await wait_any(
+                    self.outbox._wake,
+                    stop,
+                    timeout=timeout if marks is None else min(timeout, marks),
+                )
                 # the safety net: a wait that ran out, not cut short for the marks
                 self.outbox.scan_wanted |= marks is None and not self.outbox._wake.is_set()
         self._clean = False  # what is still handed over goes back, then one last scan
