@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import builtins
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal, TypeVar
@@ -285,3 +286,12 @@ PAYLOADS[Topic.ACCOUNT_CHANGED] = AccountChangedV1
 # Compacted topics: only the latest event of each key is kept, for ever (a consumer that starts
 # late replays them all).
 COMPACTED_TOPICS: tuple[Topic, ...] = (Topic.JURISDICTION_CATALOG, Topic.ACCOUNT_CHANGED)
+
+
+def first_created(events: Iterable[tuple[str, str]]) -> set[str]:
+    """The reports whose first event among these `(report id, topic)` pairs is
+    `report.created` (in a new batch, reports no service has heard of yet)."""
+    first: dict[str, str] = {}
+    for report_id, topic in events:
+        first.setdefault(report_id, topic)
+    return {r for r, t in first.items() if t == Topic.REPORT_CREATED}

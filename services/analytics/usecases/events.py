@@ -11,7 +11,7 @@ from services.analytics.domain.rollups import Delta
 from services.analytics.usecases.catalog import CatalogMemory
 from services.analytics.usecases.ports import Catalogs, Histories, Rollups
 from shared.catalog import CatalogV1
-from shared.events import CloudEvent, Topic
+from shared.events import CloudEvent, first_created
 from shared.uow import UnitOfWork
 
 
@@ -51,7 +51,9 @@ class ProjectEvents:
         # In an optimistic unit of work (new events), a report whose first event here is
         # `created` has no fact yet: not read (if it has one, the insert's duplicate key runs
         # the batch again, reading it).
-        unknown = _first_created(events) if uow.optimistic else set()
+        unknown = (
+            first_created((e.subject, topic) for topic, e in events) if uow.optimistic else set()
+        )
         to_read = sorted({r for r, _ in arriving} - unknown)
         stored = await self.facts.histories(to_read, uow.session) if to_read else {}
         delta = Delta(self.cell_deg)
@@ -85,11 +87,3 @@ class KeepCatalog:
         if saved:
             uow.after_commit(lambda: self.memory.offer(catalog))
         return saved
-
-
-def _first_created(events: Sequence[tuple[str, CloudEvent]]) -> set[str]:
-    """The reports whose first event of the batch is `report.created`."""
-    first: dict[str, str] = {}
-    for topic, event in events:
-        first.setdefault(event.subject, topic)
-    return {r for r, t in first.items() if t == Topic.REPORT_CREATED}

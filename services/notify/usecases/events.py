@@ -43,7 +43,7 @@ from services.notify.usecases.ports import Deliveries, Preferences, Reports
 from services.notify.usecases.recording import Planned, Recorded, Recorder
 from shared.catalog import CatalogV1
 from shared.crypto import PiiBox
-from shared.events import Topic
+from shared.events import Topic, first_created
 from shared.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -167,7 +167,11 @@ class RecordEvents:
         ids = [a.event.report_id for a in arrivals]
         # New events of an optimistic unit of work: a report whose first is `created` has no view
         # yet (else a duplicate key runs the batch again, reading it), nor its news deliveries.
-        unknown = _first_created(arrivals) if optimistic else set()
+        unknown = (
+            first_created((a.event.report_id, a.event.type) for a in arrivals)
+            if optimistic
+            else set()
+        )
         views = await self.reports.load_many(ids, session, unknown)
         run = _Run(views, dict(views))
         for arrival in arrivals:
@@ -226,11 +230,3 @@ class RecordEvents:
             log.warning("reporter contact could not be opened; resident gets no message")
             return None
         return {str(k): str(v) for k, v in value.items() if v} if isinstance(value, dict) else None
-
-
-def _first_created(arrivals: list[Arrival]) -> set[str]:
-    """The reports whose first event of the batch is `report.created`."""
-    first: dict[str, str] = {}
-    for a in arrivals:
-        first.setdefault(a.event.report_id, a.event.type)
-    return {r for r, t in first.items() if t == Topic.REPORT_CREATED}
