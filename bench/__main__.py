@@ -29,6 +29,7 @@ import httpx
 from pymongo.errors import PyMongoError
 
 from bench import invariants, limits, load, procfs, report, seed
+from bench.assigned import AssignedTracker
 from bench.dbprobe import (
     Counters,
     Observer,
@@ -255,7 +256,7 @@ class Bench:
         return out
 
     async def sustained(self) -> dict[str, Any]:
-        tracker = load.AssignedTracker(self.http, self.intake, self.a.poll)
+        tracker = AssignedTracker(self.http, self.intake, self.a.poll)
         posted_all = asyncio.Event()
         tracking = asyncio.create_task(tracker.run(posted_all, self.a.assign_timeout))
 
