@@ -386,7 +386,7 @@ class Bench:
         self.template_ids = [t.report_id for t in templates]  # reports answered 201 too
         mode = self.a.seed_mode if self.stack.own else "live"
         out: dict[str, Any] = {**info, "seed_mode": mode}
-        ttls = await seed.ttls_of(self.mongo, templates)  # before any index is dropped
+        ttls = seed.ttls_of(self.stack.db_names)
         if mode == "live":
             out |= await self._clone(templates, ttls)
             out |= await self._rollups()

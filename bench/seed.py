@@ -53,6 +53,7 @@ from pymongo import AsyncMongoClient, IndexModel
 from pymongo.errors import BulkWriteError
 
 from bench.load import Reports, post
+from shared.retention import Expiry
 
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 HEX_RE = re.compile(r"(?<![0-9a-f])[0-9a-f]{32,}(?![0-9a-f])")
@@ -326,15 +327,28 @@ def _datetimes(v: Any) -> list[datetime]:
 # ------------------------------------------------------------------------- cloning
 
 
-async def ttls_of(
-    mongo: AsyncMongoClient[Doc], templates: list[Template]
-) -> dict[tuple[str, str], tuple[str, float]]:
-    out: dict[tuple[str, str], tuple[str, float]] = {}
-    for db, coll in {(db, c) for t in templates for db, c, _ in t.docs}:
-        async for ix in await mongo[db][coll].list_indexes():
-            if "expireAfterSeconds" in ix:
-                out[(db, coll)] = (next(iter(ix["key"])), float(ix["expireAfterSeconds"]))
-    return out
+def ttls_of(db_names: dict[str, str]) -> dict[tuple[str, str], tuple[str, float]]:
+    """What each service keeps only for a while (`shared.retention`), as (field, seconds) by
+    (database, collection): a copy already past it is left out, as the services' sweep would
+    delete it. Intake's idempotency keys at the setting's default, as the bench's stack runs."""
+    from services.intake.settings import IntakeSettings
+    from services.intake.stores import idempotency_expiry
+    from services.routing.stores import LOGIN_EXPIRY
+    from shared.batch import INBOX_EXPIRY
+    from shared.outbox import OUTBOX_EXPIRY
+
+    ttl_s = IntakeSettings.model_fields["idempotency_ttl_s"].default
+    by_service: dict[str, list[Expiry]] = {
+        "intake": [INBOX_EXPIRY, OUTBOX_EXPIRY, idempotency_expiry(ttl_s)],
+        "routing": [INBOX_EXPIRY, OUTBOX_EXPIRY, LOGIN_EXPIRY],
+        "notify": [INBOX_EXPIRY],
+        "analytics": [INBOX_EXPIRY],
+    }
+    return {
+        (db_names[svc], e.collection): (e.field, e.keep.total_seconds())
+        for svc, expiries in by_service.items()
+        for e in expiries
+    }
 
 
 async def clone_history(
@@ -355,12 +369,12 @@ async def clone_history(
     Copies are made here (fast: ~30,000 documents/s) while `writers` tasks insert full batches
     of `batch` documents, unordered, into their collections concurrently: the database's insert
     rate is the limit, and it takes several collections' batches at once better than one.
-    `ttls`: the collections' TTL fields and expiries (read from their indexes if not given).
+    `ttls`: the collections' expiring fields and their expiries (`ttls_of`; none if not given).
     `rederive`: per collection, what recomputes a copy's derived fields in place."""
     rng = random.Random(seed)
     closed = [t for t in templates if t.state == "closed"] or templates
     opened = [t for t in templates if t.state == "open"] or templates
-    ttls = await ttls_of(mongo, templates) if ttls is None else ttls
+    ttls = ttls or {}
     now = datetime.utcnow()
     pending: dict[tuple[str, str], list[Doc]] = defaultdict(list)
     inserted: dict[str, int] = defaultdict(int)

@@ -21,7 +21,6 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from pymongo import IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError
 
@@ -29,21 +28,18 @@ from shared.events import CloudEvent, utcnow
 from shared.logging import bind, log_context
 from shared.metrics import ServiceMetrics
 from shared.mongo import Document
+from shared.retention import Expiry
 from shared.tracing import SpanKind, span, trace_id
 from shared.uow import Transactions, UnitOfWork, Work
 
 log = logging.getLogger(__name__)
 
 INBOX = "inbox"
-INBOX_INDEXES = {
-    INBOX: [
-        IndexModel(
-            "processed_at",
-            name="inbox_ttl",
-            expireAfterSeconds=int(timedelta(days=30).total_seconds()),
-        )
-    ]
-}
+# Redelivery comes within minutes or days (a replayed offset, a restored backup); after 30 days
+# an inbox record is deleted (`shared.retention`).
+INBOX_EXPIRY = Expiry(
+    INBOX, "processed_at", timedelta(days=30), "inbox_processed_at", retired_ttl="inbox_ttl"
+)
 
 # A handler applies one event inside the consumer's unit of work (the inbox record is in it too).
 Handler = Callable[[CloudEvent, UnitOfWork], Awaitable[None]]

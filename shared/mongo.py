@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from pymongo import AsyncMongoClient, IndexModel
@@ -18,6 +18,7 @@ T = TypeVar("T")
 # "An index with the same name already exists" in its two forms (mongod, and SecantusDB's
 # re-creation of an existing 2dsphere index).
 _INDEX_EXISTS_CODES = {85, 86}
+_INDEX_NOT_FOUND = 27
 
 
 def make_client(settings: ServiceSettings) -> AsyncMongoClient[Document]:
@@ -32,15 +33,24 @@ def make_client(settings: ServiceSettings) -> AsyncMongoClient[Document]:
 
 
 async def ensure_indexes(
-    db: AsyncDatabase[Document], indexes: dict[str, Sequence[IndexModel]]
+    db: AsyncDatabase[Document],
+    indexes: Mapping[str, Sequence[IndexModel]],
+    retired: Mapping[str, Sequence[str]] | None = None,
 ) -> None:
-    """Creates indexes, tolerating ones that already exist on both mongod and SecantusDB."""
+    """Creates indexes, tolerating ones that already exist on both mongod and SecantusDB; drops
+    the `retired` ones (by collection, index names) a previous version created."""
+    names = await db.list_collection_names()
+    for collection, gone in (retired or {}).items():
+        existing = await db[collection].index_information() if collection in names else {}
+        for name in gone:
+            if name in existing:
+                try:
+                    await db[collection].drop_index(name)
+                except OperationFailure as exc:
+                    if exc.code != _INDEX_NOT_FOUND:  # another replica dropped it first
+                        raise
     for collection, models in indexes.items():
-        existing = (
-            await db[collection].index_information()
-            if collection in (await db.list_collection_names())
-            else {}
-        )
+        existing = await db[collection].index_information() if collection in names else {}
         for model in models:
             if model.document["name"] in existing:
                 continue

@@ -29,6 +29,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.events import CloudEvent, utcnow
 from shared.mongo import Document
+from shared.retention import Expiry
 from shared.tracing import current_traceparent
 
 log = logging.getLogger(__name__)
@@ -50,13 +51,10 @@ OUTBOX_INDEXES = {
         # field of the filter, so the claim needs both fields in one index.
         IndexModel([("status", ASCENDING), ("lease_until", ASCENDING)], name="claimable"),
         IndexModel([("subject", ASCENDING), ("type", ASCENDING)], name="by_subject_type"),
-        IndexModel(
-            [("sent_at", ASCENDING)],
-            name="sent_ttl",
-            expireAfterSeconds=int(SENT_RETENTION.total_seconds()),
-        ),
     ]
 }
+# Sent entries are kept a week (a replay to a new consumer reads them), then deleted.
+OUTBOX_EXPIRY = Expiry(OUTBOX, "sent_at", SENT_RETENTION, "sent_at", retired_ttl="sent_ttl")
 
 # publish(topic, key, body, headers) -> awaits the broker's acknowledgement
 Publish = Callable[[str, str, bytes, dict[str, str]], Awaitable[Any]]

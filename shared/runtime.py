@@ -5,21 +5,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from faststream.kafka import KafkaBroker
 from pymongo import IndexModel
 
 from shared.aio import wait_any
-from shared.batch import INBOX_INDEXES
+from shared.batch import INBOX_EXPIRY
 from shared.consumer import EventConsumer, GroupTimeouts
 from shared.contract import envelope
 from shared.kafka import connect_until_up, make_broker
 from shared.metrics import ServiceMetrics
 from shared.mongo import ensure_indexes, make_client, ping
-from shared.outbox import OUTBOX_INDEXES, Outbox
+from shared.outbox import OUTBOX_EXPIRY, OUTBOX_INDEXES, Outbox
 from shared.relay import OutboxRelay
+from shared.retention import Expiry, Retention, expiry_indexes, retired_indexes
 from shared.settings import ServiceSettings
 from shared.tracing import configure_tracing, flush_tracing
 from shared.uow import MongoTransactions
@@ -42,9 +43,11 @@ class Runtime:
         indexes: dict[str, Sequence[IndexModel]],
         *,
         emits: bool = True,
+        expiries: Sequence[Expiry] = (),
     ) -> None:
         """`emits=False`: a service that never emits an event (its units of work may not) runs
-        no outbox relay at all: no polls, no gauges queries, no outbox indexes."""
+        no outbox relay at all: no polls, no gauges queries, no outbox indexes. `expiries`: what
+        the service keeps only for a while, beside its inbox (and sent outbox entries)."""
         self.settings = settings
         configure_tracing(settings.service_name)  # OTLP export only if OTEL_EXPORTER_OTLP_ENDPOINT
         self.metrics = ServiceMetrics(settings.service_name)
@@ -73,12 +76,22 @@ class Runtime:
             )
         self.transactions = MongoTransactions(self.client, self.outbox)
         self.consumer = self._consumer()
-        self.indexes = {**(OUTBOX_INDEXES if emits else {}), **INBOX_INDEXES, **indexes}
+        self.retention = Retention(
+            self.db, [INBOX_EXPIRY, *([OUTBOX_EXPIRY] if emits else []), *expiries]
+        )
+        self.indexes = _merged(
+            OUTBOX_INDEXES if emits else {}, expiry_indexes(self.retention.expiries), indexes
+        )
+        self.retired_indexes = retired_indexes(self.retention.expiries)
         self.kafka_connected = asyncio.Event()
         self.kafka_ready = asyncio.Event()
         self.db_ready = asyncio.Event()
         self.stopping = asyncio.Event()
-        self._loops: list[Loop] = [self.consumer.lag_loop, *([self._relay] if emits else [])]
+        self._loops: list[Loop] = [
+            self.consumer.lag_loop,
+            self._retention,
+            *([self._relay] if emits else []),
+        ]
         self._tasks: list[asyncio.Task[Any]] = []
 
     def _consumer(self) -> EventConsumer:
@@ -131,7 +144,7 @@ class Runtime:
         delay = 0.5
         while True:
             try:
-                await ensure_indexes(self.db, self.indexes)
+                await ensure_indexes(self.db, self.indexes, retired=self.retired_indexes)
             except Exception as exc:
                 log.warning("mongodb not ready, retrying in %.1fs: %s", delay, exc)
                 await asyncio.sleep(delay)
@@ -150,6 +163,9 @@ class Runtime:
             await wait_any(self.kafka_connected, stop, timeout=self.relay.poll_interval)
         if self.kafka_connected.is_set():
             await self.relay.run(stop)
+
+    async def _retention(self, stop: asyncio.Event) -> None:
+        await self.retention.run(stop, self.settings.retention_interval_s)
 
     async def _after_db(self, loop: Loop) -> None:
         await self.db_ready.wait()
@@ -191,3 +207,12 @@ class Runtime:
             return bool(await self.broker.ping(timeout=2.0))
         except Exception:
             return False
+
+
+def _merged(*parts: Mapping[str, Sequence[IndexModel]]) -> dict[str, Sequence[IndexModel]]:
+    """Index lists by collection, each part's models added to the ones before."""
+    out: dict[str, Sequence[IndexModel]] = {}
+    for part in parts:
+        for collection, models in part.items():
+            out[collection] = [*out.get(collection, ()), *models]
+    return out

@@ -75,6 +75,8 @@ class ServiceSettings(BaseSettings):
     # A safety net only: the relay is woken after every commit that wrote to the outbox.
     outbox_poll_interval_s: float = Field(default=30.0, gt=0)
     outbox_batch_size: int = Field(default=100, ge=1, le=1000)
+    # How often what is kept only for a while (inbox, sent outbox, ...) is swept (`shared.retention`).
+    retention_interval_s: float = Field(default=300.0, gt=0)
     consumer_max_attempts: int = Field(default=3, ge=1, le=20)
     consumer_retry_backoff_s: float = Field(default=0.2, ge=0)
     # A consumer applies up to this many polled events in one unit of work (one transaction).

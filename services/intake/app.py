@@ -24,7 +24,14 @@ from services.intake.errors import ERRORS
 from services.intake.handlers import TOPICS, Handlers
 from services.intake.metrics import IntakeMetrics
 from services.intake.settings import IntakeSettings
-from services.intake.stores import PHOTOS, IdempotencyStore, ReportStore, SupportStore, indexes
+from services.intake.stores import (
+    PHOTOS,
+    IdempotencyStore,
+    ReportStore,
+    SupportStore,
+    idempotency_expiry,
+    indexes,
+)
 from services.intake.stores.triage import CorrectionStore, TriageModelStore
 from services.intake.triage.data import seed_model
 from services.intake.triage.process import run_trainer
@@ -53,7 +60,11 @@ log = logging.getLogger(__name__)
 
 
 def build_app(settings: IntakeSettings) -> FastAPI:
-    runtime = Runtime(settings, {**indexes(settings.idempotency_ttl_s), **ACCOUNT_VERSION_INDEXES})
+    runtime = Runtime(
+        settings,
+        {**indexes(), **ACCOUNT_VERSION_INDEXES},
+        expiries=[idempotency_expiry(settings.idempotency_ttl_s)],
+    )
     intake = use_cases(settings, runtime)
     accounts = AccountVersions(runtime.db)  # routing's token versions: the revocation feed
     handlers = Handlers(intake.events, accounts)

@@ -21,6 +21,7 @@ from services.routing.metrics import RoutingMetrics
 from services.routing.settings import RoutingSettings
 from services.routing.stores import (
     INDEXES,
+    LOGIN_EXPIRY,
     PHOTOS_BUCKET,
     AccountStore,
     AssignmentStore,
@@ -195,7 +196,7 @@ def logins(
 
 
 def build_app(settings: RoutingSettings) -> FastAPI:
-    runtime = Runtime(settings, INDEXES)
+    runtime = Runtime(settings, INDEXES, expiries=[LOGIN_EXPIRY])
     wired = use_cases(runtime, settings)
 
     runtime.consumer.subscribe_batch(*handlers(wired.reports))

@@ -9,19 +9,25 @@ from pymongo import IndexModel
 
 from shared.photos import photo_indexes
 
-from .keys import IdempotencyStore, SupportStore, key_indexes
+from .keys import IdempotencyStore, SupportStore, idempotency_expiry
 from .reports import ReportStore, report_indexes
 from .triage import triage_indexes
 
 PHOTOS = "photos"  # GridFS bucket: photos.files / photos.chunks
 
-__all__ = ["PHOTOS", "IdempotencyStore", "ReportStore", "SupportStore", "indexes"]
+__all__ = [
+    "PHOTOS",
+    "IdempotencyStore",
+    "ReportStore",
+    "SupportStore",
+    "idempotency_expiry",
+    "indexes",
+]
 
 
-def indexes(idempotency_ttl_s: int) -> dict[str, Sequence[IndexModel]]:
+def indexes() -> dict[str, Sequence[IndexModel]]:
     return {
         **report_indexes(),
-        **key_indexes(idempotency_ttl_s),
         **photo_indexes(PHOTOS),
         **triage_indexes(),
     }

@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from pymongo import IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from services.intake.domain.idempotency import IdempotencyRecord
 from shared.mongo import Document
+from shared.retention import Expiry
 
 IDEMPOTENCY = "idempotency_keys"
 SUPPORTS = "supports"
 
 
-def key_indexes(ttl_s: int) -> dict[str, list[IndexModel]]:
-    """Both are read by `_id` only: `supports` needs no other index (each one would be written
-    by every support for nothing)."""
-    return {
-        IDEMPOTENCY: [IndexModel("created_at", name="idempotency_ttl", expireAfterSeconds=ttl_s)],
-    }
+def idempotency_expiry(ttl_s: int) -> Expiry:
+    """Both collections are read by `_id` only (`supports` needs no other index: each one would
+    be written by every support for nothing); keys are deleted `ttl_s` after their create."""
+    return Expiry(
+        IDEMPOTENCY,
+        "created_at",
+        timedelta(seconds=ttl_s),
+        "idempotency_created_at",
+        retired_ttl="idempotency_ttl",
+    )
 
 
 class IdempotencyStore:

@@ -15,7 +15,7 @@ from pymongo import IndexModel
 from services.routing.stores.accounts import ACCOUNT_INDEXES, AccountStore
 from services.routing.stores.assignments import ASSIGNMENT_INDEXES, AssignmentStore
 from services.routing.stores.jurisdiction import AREA_INDEXES, JurisdictionStore
-from services.routing.stores.logins import LOGIN_INDEXES, LoginFailureStore
+from services.routing.stores.logins import LOGIN_EXPIRY, LoginFailureStore
 from shared.events import utcnow
 from shared.photos import photo_indexes
 
@@ -24,13 +24,13 @@ PHOTOS_BUCKET = "photos"
 INDEXES: dict[str, Sequence[IndexModel]] = {
     **AREA_INDEXES,
     **ACCOUNT_INDEXES,
-    **LOGIN_INDEXES,
     **ASSIGNMENT_INDEXES,
     **photo_indexes(PHOTOS_BUCKET),
 }
 
 __all__ = [
     "INDEXES",
+    "LOGIN_EXPIRY",
     "PHOTOS_BUCKET",
     "AccountStore",
     "AssignmentStore",

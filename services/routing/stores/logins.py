@@ -1,21 +1,23 @@
 """Failed logins (`login_failures`): one document per throttled key (`account:<username>`,
-`client:<address>`), shared by every replica, deleted by a TTL index once forgotten."""
+`client:<address>`), shared by every replica, deleted once forgotten (`LOGIN_EXPIRY`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from pymongo import IndexModel, ReturnDocument
+from pymongo import ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.mongo import Document
+from shared.retention import Expiry
 
 LOGIN_FAILURES = "login_failures"
-LOGIN_INDEXES: dict[str, Sequence[IndexModel]] = {
-    LOGIN_FAILURES: [IndexModel("forget_at", name="login_failures_ttl", expireAfterSeconds=0)],
-}
+# A record is deleted once forgotten (reads check `forget_at` themselves: deletion is tidying).
+LOGIN_EXPIRY = Expiry(
+    LOGIN_FAILURES, "forget_at", timedelta(0), "forget_at", retired_ttl="login_failures_ttl"
+)
 
 
 class LoginFailureStore:
