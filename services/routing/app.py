@@ -147,7 +147,7 @@ def use_cases(runtime: Runtime, settings: RoutingSettings) -> Wired:
         ),
         closures=ClosureAdmin(work),
         accounts=accounts,
-        deadlines=Deadlines(work),
+        deadlines=Deadlines(work, timedelta(seconds=settings.open_gauge_interval_s)),
         photos=photos,
         present=Presenter(photos, now_ms),
         tokens=tokens,

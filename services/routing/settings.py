@@ -39,6 +39,9 @@ class RoutingSettings(StaffTokenSettings):
         description="Seed document; applied at start when the database has none or an older version",
     )
     deadline_check_interval_s: float = Field(default=30.0, gt=0)
+    # The open-assignments gauge reads every open assignment: at most this often (the overdue
+    # gauge and escalations, every deadline check).
+    open_gauge_interval_s: float = Field(default=300.0, gt=0)
     default_deadline_hours: int = Field(
         default=72, ge=1, description="Deadline of a category unknown to the jurisdiction"
     )

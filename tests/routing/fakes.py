@@ -161,6 +161,9 @@ class FakeAssignmentStore:
             if a.is_open() and a.due_at >= since
         ]
 
+    async def overdue_due_times(self, now: datetime, session: Session = None) -> list[DueTime]:
+        return [d for d in await self.open_due_times(session) if d.overdue(now)]
+
     async def open_due_times(self, session: Session = None) -> list[DueTime]:
         return [
             DueTime(a.id, a.agency_id, a.due_at, a.escalated_due)

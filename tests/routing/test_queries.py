@@ -88,6 +88,7 @@ async def test_every_query_is_served_by_an_index(db: AsyncDatabase[Document]) ->
     for f in FILTERS:
         await store.query(f, NOW)
     await store.open_due_times()
+    await store.overdue_due_times(NOW)
     await store.by_reports(["r1", "r2"])
     await store.duplicates_of("r1")
     shapes = {
@@ -153,3 +154,11 @@ async def test_an_assignment_stored_before_its_counter_continues_the_report_sequ
     assert (a.event_seq, a.next_sequence(), rev) == (4, 5, 3)
     assert (await store.by_report("r2001")) is not None
     assert (await store.by_reports(["r2001"]))["r2001"][0].event_seq == 4
+
+
+async def test_overdue_due_times_are_the_open_assignments_due_before_now(
+    db: AsyncDatabase[Document],
+) -> None:
+    found = await AssignmentStore(db).overdue_due_times(NOW)
+    expected = sorted(a.id for a in ALL if a.overdue(NOW))
+    assert sorted(d.assignment_id for d in found) == expected

@@ -222,6 +222,24 @@ class AssignmentStore:
             found += await self._loaded([d async for d in cursor], session)
         return found
 
+    async def overdue_due_times(
+        self, now: datetime, session: AsyncClientSession | None = None
+    ) -> list[DueTime]:
+        """The due times of the open assignments due before `now`: one range of the
+        `open_by_due` index per open status."""
+        found: list[DueTime] = []
+        for status in OPEN_VALUES:
+            cursor = self.assignments.find(
+                {"status": status, "due_at": {"$lt": now}},
+                {"agency_id": 1, "due_at": 1, "escalated_due": 1},
+                session=session,
+            )
+            found += [
+                DueTime(d["_id"], d["agency_id"], d["due_at"], d.get("escalated_due"))
+                async for d in cursor
+            ]
+        return found
+
     async def open_due_times(self, session: AsyncClientSession | None = None) -> list[DueTime]:
         """The due times of the open assignments (one read of three small fields each)."""
         cursor = self.assignments.find(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from tests.routing.fakes import Routing, staff
 
 
@@ -43,3 +45,24 @@ async def test_gauges_count_open_and_overdue_per_agency() -> None:
     assert r.metric("routing_open_assignments", agency="phu-hoi-ward") == 2
     assert r.metric("routing_overdue_assignments", agency="phu-hoi-ward") == 1
     assert r.metric("routing_open_assignments", agency="ioc") == 0
+
+
+async def test_between_reads_of_every_open_one_a_pass_reads_only_the_overdue() -> None:
+    r = Routing()
+    r.deadlines.open_every = timedelta(days=30)
+    await r.route("r1")
+    await r.deadlines.check()  # the first pass reads every open assignment
+    r.clock.advance(days=7)
+    await r.route("r2")  # open, not overdue: counted at the next read of every open one
+    await r.deadlines.check()
+    assert r.metric("routing_overdue_assignments", agency="phu-hoi-ward") == 1
+    assert r.metric("routing_open_assignments", agency="phu-hoi-ward") == 1
+
+
+async def test_the_open_gauge_is_read_again_after_its_interval() -> None:
+    r = Routing()
+    await r.deadlines.check()
+    await r.route("r1")
+    r.clock.advance(minutes=5)
+    await r.deadlines.check()
+    assert r.metric("routing_open_assignments", agency="phu-hoi-ward") == 1
