@@ -56,6 +56,26 @@ async def test_a_pending_photo_is_not_served_until_confirmed(db: AsyncDatabase[D
     assert (before, await photos.get(file_id)) == (None, (b"jpeg-bytes", "image/jpeg"))
 
 
+async def test_a_photo_of_several_chunks_reads_back_through_the_gridfs_bucket(
+    db: AsyncDatabase[Document],
+) -> None:
+    photos = PhotoStore(db, "photos")
+    data = bytes(range(256)) * 2100  # 537,600 bytes: three chunks of GridFS's default size
+    file_id = await photos.put_pending(data, "image/jpeg", owner="r1")
+    await photos.confirm([file_id], None)
+    stream = await photos.bucket.open_download_stream(file_id)
+    assert (await stream.read(), stream.length, stream.chunk_size) == (data, len(data), 261120)
+
+
+async def test_discarding_an_upload_that_stopped_half_way_deletes_its_chunks(
+    db: AsyncDatabase[Document],
+) -> None:
+    photos = PhotoStore(db, "photos")
+    await db["photos.chunks"].insert_one({"files_id": "half", "n": 0, "data": b"x"})
+    await photos.discard(["half"])
+    assert await db["photos.chunks"].count_documents({"files_id": "half"}) == 0
+
+
 async def test_the_sweeper_deletes_only_photos_still_pending_after_the_grace(
     db: AsyncDatabase[Document],
 ) -> None:
