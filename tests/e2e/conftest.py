@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -34,10 +35,13 @@ class Stack:
 
 
 def _free_base() -> int:
-    """A base port whose next four ports are free."""
-    for _ in range(50):
-        base = free_port()
-        if base < 60000 and all(_is_free(base + i) for i in range(1, 5)):
+    """A base port whose next four ports can be bound, below the range the system takes client
+    ports from (32768 and up on Linux): a port picked there could be taken by any outgoing
+    connection before the service binds it (a notify failed to start so)."""
+    rng = random.Random()
+    for _ in range(200):
+        base = rng.randrange(20000, 32000)
+        if all(_is_free(base + i) for i in range(1, 5)):
             return base
     raise RuntimeError("no free port range")
 
@@ -46,7 +50,11 @@ def _is_free(port: int) -> bool:
     import socket
 
     with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) != 0
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def _wait_all_ready(stack: Stack, timeout: float = 120) -> None:
