@@ -16,7 +16,7 @@ from pymongo import IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from shared.events import AccountChangedV1, utcnow
+from shared.events import AccountChangedV1, utcnow_ms
 from shared.mongo import Document
 from shared.uow import UnitOfWork
 
@@ -26,19 +26,13 @@ ACCOUNT_VERSION_INDEXES: dict[str, Sequence[IndexModel]] = {
 }
 
 
-def _now_ms() -> datetime:
-    """MongoDB keeps milliseconds: truncated so stored and compared times agree."""
-    now = utcnow()
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
-
-
 class AccountVersions:
     def __init__(
         self,
         db: AsyncDatabase[Document],
         collection: str = COLLECTION,
         *,
-        clock: Callable[[], datetime] = _now_ms,
+        clock: Callable[[], datetime] = utcnow_ms,
     ) -> None:
         self.col = db[collection]
         self.clock = clock

@@ -25,7 +25,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.aio import wait_any
-from shared.events import utcnow
+from shared.events import utcnow, utcnow_ms
 from shared.mongo import Document
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ class PhotoStore:
                 "_id": file_id,
                 "length": len(data),
                 "chunkSize": CHUNK_BYTES,
-                "uploadDate": _ms(utcnow()),
+                "uploadDate": utcnow_ms(),
                 "filename": file_id,
                 "metadata": {"content_type": content_type, "owner": owner, "pending": True},
             }
@@ -140,11 +140,6 @@ class PhotoStore:
         if meta.get("pending"):
             return None
         return await stream.read(), str(meta.get("content_type", "application/octet-stream"))
-
-
-def _ms(at: datetime) -> datetime:
-    """BSON dates hold milliseconds (the driver's uploads truncate the same way)."""
-    return at.replace(microsecond=at.microsecond // 1000 * 1000)
 
 
 async def sweep_loop(

@@ -9,7 +9,7 @@ from datetime import datetime, tzinfo
 
 from services.analytics.domain.facts import Fact, Recorded, build_fact, kept
 from services.analytics.domain.rollups import Delta
-from shared.events import CloudEvent
+from shared.events import CloudEvent, to_millis
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class Projected:
 def _millis(at: datetime) -> datetime:
     """Times are kept to the millisecond, as the database keeps them, so a fact computed from
     a new event equals the one computed later from the stored copy."""
-    return at.replace(microsecond=at.microsecond // 1000 * 1000)
+    return to_millis(at)
 
 
 def recorded(topic: str, event: CloudEvent) -> Recorded:

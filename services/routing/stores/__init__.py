@@ -16,7 +16,7 @@ from services.routing.stores.accounts import ACCOUNT_INDEXES, AccountStore
 from services.routing.stores.assignments import ASSIGNMENT_INDEXES, AssignmentStore
 from services.routing.stores.jurisdiction import AREA_INDEXES, JurisdictionStore
 from services.routing.stores.logins import LOGIN_EXPIRY, LoginFailureStore
-from shared.events import utcnow
+from shared.events import utcnow_ms
 from shared.photos import photo_indexes
 
 PHOTOS_BUCKET = "photos"
@@ -43,5 +43,4 @@ __all__ = [
 def now_ms() -> datetime:
     """The clock of routing's use cases. MongoDB keeps milliseconds: truncated so that stored
     and in-memory times compare equal."""
-    now = utcnow()
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+    return utcnow_ms()
