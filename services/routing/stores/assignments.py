@@ -229,24 +229,17 @@ class AssignmentStore:
         `open_by_due` index per open status."""
         found: list[DueTime] = []
         for status in OPEN_VALUES:
-            cursor = self.assignments.find(
-                {"status": status, "due_at": {"$lt": now}},
-                {"agency_id": 1, "due_at": 1, "escalated_due": 1},
-                session=session,
-            )
-            found += [
-                DueTime(d["_id"], d["agency_id"], d["due_at"], d.get("escalated_due"))
-                async for d in cursor
-            ]
+            flt = {"status": status, "due_at": {"$lt": now}}
+            found += await self._due_times(flt, session)
         return found
 
     async def open_due_times(self, session: AsyncClientSession | None = None) -> list[DueTime]:
         """The due times of the open assignments (one read of three small fields each)."""
-        cursor = self.assignments.find(
-            {"status": {"$in": OPEN_VALUES}},
-            {"agency_id": 1, "due_at": 1, "escalated_due": 1},
-            session=session,
-        )
+        return await self._due_times({"status": {"$in": OPEN_VALUES}}, session)
+
+    async def _due_times(self, flt: Document, session: AsyncClientSession | None) -> list[DueTime]:
+        fields = {"agency_id": 1, "due_at": 1, "escalated_due": 1}
+        cursor = self.assignments.find(flt, fields, session=session)
         return [
             DueTime(d["_id"], d["agency_id"], d["due_at"], d.get("escalated_due"))
             async for d in cursor
