@@ -39,19 +39,18 @@ async def ensure_indexes(
 ) -> None:
     """Creates indexes, tolerating ones that already exist on both mongod and SecantusDB; drops
     the `retired` ones (by collection, index names) a previous version created."""
+    retired = retired or {}
     names = await db.list_collection_names()
-    for collection, gone in (retired or {}).items():
+    for collection in {**retired, **indexes}:  # each collection's indexes read once
         existing = await db[collection].index_information() if collection in names else {}
-        for name in gone:
+        for name in retired.get(collection, ()):
             if name in existing:
                 try:
                     await db[collection].drop_index(name)
                 except OperationFailure as exc:
                     if exc.code != _INDEX_NOT_FOUND:  # another replica dropped it first
                         raise
-    for collection, models in indexes.items():
-        existing = await db[collection].index_information() if collection in names else {}
-        for model in models:
+        for model in indexes.get(collection, ()):
             if model.document["name"] in existing:
                 continue
             try:
