@@ -16,8 +16,8 @@ from pymongo import IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from shared.events import AccountChangedV1, utcnow_ms
-from shared.mongo import Document
+from shared.events import AccountChangedV1
+from shared.mongo import Document, utcnow_ms
 from shared.uow import UnitOfWork
 
 COLLECTION = "account_versions"

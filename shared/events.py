@@ -80,15 +80,6 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def to_millis(at: datetime) -> datetime:
-    """`at` to the millisecond, as MongoDB keeps dates, so stored and in-memory times agree."""
-    return at.replace(microsecond=at.microsecond // 1000 * 1000)
-
-
-def utcnow_ms() -> datetime:
-    return to_millis(utcnow())
-
-
 class CloudEvent(BaseModel):
     """CloudEvents 1.0, structured JSON mode, with the `sequence` and `traceparent` extensions."""
 

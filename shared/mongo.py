@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from pymongo import AsyncMongoClient, IndexModel
@@ -19,6 +20,15 @@ T = TypeVar("T")
 # re-creation of an existing 2dsphere index).
 _INDEX_EXISTS_CODES = {85, 86}
 _INDEX_NOT_FOUND = 27
+
+
+def to_millis(at: datetime) -> datetime:
+    """`at` to the millisecond, as MongoDB keeps dates, so stored and in-memory times agree."""
+    return at.replace(microsecond=at.microsecond // 1000 * 1000)
+
+
+def utcnow_ms() -> datetime:
+    return to_millis(datetime.now(UTC))
 
 
 def make_client(settings: ServiceSettings) -> AsyncMongoClient[Document]:

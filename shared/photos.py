@@ -25,8 +25,8 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.aio import wait_any
-from shared.events import utcnow, utcnow_ms
-from shared.mongo import Document
+from shared.events import utcnow
+from shared.mongo import Document, utcnow_ms
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,8 @@ from datetime import datetime, tzinfo
 
 from services.analytics.domain.facts import Fact, Recorded, build_fact, kept
 from services.analytics.domain.rollups import Delta
-from shared.events import CloudEvent, to_millis
+from shared.events import CloudEvent
+from shared.mongo import to_millis
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from services.routing.stores.accounts import ACCOUNT_INDEXES, AccountStore
 from services.routing.stores.assignments import ASSIGNMENT_INDEXES, AssignmentStore
 from services.routing.stores.jurisdiction import AREA_INDEXES, JurisdictionStore
 from services.routing.stores.logins import LOGIN_EXPIRY, LoginFailureStore
-from shared.events import utcnow_ms
+from shared.mongo import utcnow_ms
 from shared.photos import photo_indexes
 
 PHOTOS_BUCKET = "photos"
