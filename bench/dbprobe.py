@@ -241,15 +241,20 @@ class Observer:
             q = {"_id": {"$in": chunk}, "status": {"$nin": ["received", None]}}
             async for d in self.facts.find(q, {"_id": 1}):
                 progress.projected.setdefault(d["_id"], now)
+        # Notified: its assignment told, and none of its deliveries still queued (one a killed
+        # notify sent but did not record stays leased until its lease ends, then is resent).
         todo = [i for i in progress.ids if i not in progress.notified]
         for chunk in _chunks(todo):
-            q = {"report_id": {"$in": chunk}, "event_type": "report.assigned"}
+            fields = {"report_id": 1, "status": 1, "event_type": 1}
             final: dict[str, bool] = {}
-            async for d in self.deliveries.find(q, {"report_id": 1, "status": 1}):
+            told: set[str] = set()
+            async for d in self.deliveries.find({"report_id": {"$in": chunk}}, fields):
                 rid = d["report_id"]
                 final[rid] = final.get(rid, True) and d.get("status") in FINAL_DELIVERY
+                if d.get("event_type") == "report.assigned":
+                    told.add(rid)
             for rid, ok in final.items():
-                if ok:
+                if ok and rid in told:
                     progress.notified.setdefault(rid, now)
 
     async def routed(self, ids: list[str]) -> int:

@@ -151,6 +151,8 @@ def check(
                 f"e.g. {_sample(bad)}" if bad else "",
             )
         )
+    if mail_per_address is not None:
+        out.append(_resident_emails_sent(posted, deliveries))
     if (
         mail_per_address is not None
         and sent_email_per_address is not None
@@ -175,6 +177,30 @@ def check(
             )
         )
     return out
+
+
+def _resident_emails_sent(posted: list[str], deliveries: list[dict[str, Any]]) -> Verdict:
+    """With a mail sink that accepts everything, every resident email ends `sent`: one ended
+    otherwise (dead, skipped) was never tried or was refused, and the mail checks alone would
+    count it as nothing sent and nothing owed."""
+    wanted = set(posted)
+    emails = [
+        d
+        for d in deliveries
+        if d.get("channel") == "email"
+        and d.get("recipient_kind") == "resident"
+        and d.get("report_id") in wanted
+    ]
+    unsent = Counter(
+        f"{d.get('status')} ({d.get('last_error')})" for d in emails if d.get("status") != "sent"
+    )
+    return Verdict(
+        "every resident email delivery sent (notify)",
+        not unsent,
+        len(emails),
+        sum(unsent.values()),
+        ", ".join(f"{n} {what}" for what, n in unsent.most_common(5)),
+    )
 
 
 def _mail_at_least_once(
@@ -228,6 +254,7 @@ async def gather(
         "event_type": 1,
         "status": 1,
         "recipient": 1,
+        "last_error": 1,
     }
     for i in range(0, len(posted), 1000):
         chunk = posted[i : i + 1000]

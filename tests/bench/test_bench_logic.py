@@ -87,6 +87,21 @@ def test_an_email_arriving_twice_fails_the_mail_sink_check() -> None:
     assert _failed(verdicts) == ["each email notify sent arrived exactly once (mail sink)"]
 
 
+def test_a_resident_email_ended_without_being_sent_fails_and_says_why() -> None:
+    data = _healthy()
+    skipped = _delivery(B, "report.created") | {"status": "skipped", "last_error": "unsubscribed"}
+    data["deliveries"] = [*data["deliveries"], skipped]  # type: ignore[misc]
+    verdicts = invariants.check(
+        [A, B],
+        mail_per_address={},
+        sent_email_per_address={},
+        **data,  # type: ignore[arg-type]
+    )
+    [verdict] = [v for v in verdicts if not v.ok]
+    assert verdict.name == "every resident email delivery sent (notify)"
+    assert (verdict.checked, verdict.bad, verdict.detail) == (3, 1, "1 skipped (unsubscribed)")
+
+
 def test_a_clone_remaps_ids_consistently_and_moves_time_and_place() -> None:
     clone = Clone(timedelta(days=10), 0.001, -0.002)
     at = datetime(2026, 6, 1, 12)
