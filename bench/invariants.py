@@ -300,13 +300,19 @@ ANNOUNCED_BY = {"report.created": "intake", "report.assigned": "routing"}
 async def _announced(
     mongo: AsyncMongoClient[dict[str, Any]], db_names: dict[str, str], posted: list[str]
 ) -> dict[str, dict[str, int]]:
+    # One read of each outbox (no index serves a read by subject: the relay never needs one).
+    wanted = set(posted)
     out: dict[str, dict[str, int]] = {}
     for type_, svc in ANNOUNCED_BY.items():
-        counts: Counter[str] = Counter()
         outbox = mongo[db_names[svc]]["outbox"]
-        for i in range(0, len(posted), 1000):
-            q = {"subject": {"$in": posted[i : i + 1000]}, "type": type_}
-            counts.update([d["subject"] async for d in outbox.find(q, {"subject": 1})])
+        cursor = outbox.find({}, {"subject": 1, "type": 1})
+        counts = Counter(
+            [
+                d["subject"]
+                async for d in cursor
+                if d.get("type") == type_ and d["subject"] in wanted
+            ]
+        )
         out[type_] = dict(counts)
     return out
 

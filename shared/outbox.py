@@ -46,13 +46,15 @@ NOT_LEASED = datetime(1970, 1, 1, tzinfo=UTC)
 
 OUTBOX_INDEXES = {
     OUTBOX: [
-        IndexModel([("status", ASCENDING), ("ts", ASCENDING)], name="pending_by_ts"),
-        # The relay's claim. The embedded database uses an index only when it holds every
-        # field of the filter, so the claim needs both fields in one index.
+        # The relay's claim (its pending entries, sorted by `ts` in memory: as many as wait) and
+        # the backlog gauges (`status` alone). The embedded database uses an index only when it
+        # holds every field of the filter, so the claim needs both fields in one index.
         IndexModel([("status", ASCENDING), ("lease_until", ASCENDING)], name="claimable"),
-        IndexModel([("subject", ASCENDING), ("type", ASCENDING)], name="by_subject_type"),
     ]
 }
+# Created by earlier versions, dropped at startup: no query used them, and every index costs
+# each write of an entry (its insert and its mark as sent).
+OUTBOX_RETIRED = {OUTBOX: ["pending_by_ts", "by_subject_type"]}
 # Sent entries are kept a week (a replay to a new consumer reads them), then deleted.
 OUTBOX_EXPIRY = Expiry(OUTBOX, "sent_at", SENT_RETENTION, "sent_at", retired_ttl="sent_ttl")
 

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from faststream.kafka import KafkaBroker
 from pymongo import IndexModel
@@ -18,7 +18,7 @@ from shared.contract import envelope
 from shared.kafka import connect_until_up, make_broker
 from shared.metrics import ServiceMetrics
 from shared.mongo import ensure_indexes, make_client, ping
-from shared.outbox import OUTBOX_EXPIRY, OUTBOX_INDEXES, Outbox
+from shared.outbox import OUTBOX_EXPIRY, OUTBOX_INDEXES, OUTBOX_RETIRED, Outbox
 from shared.relay import OutboxRelay
 from shared.retention import Expiry, Retention, expiry_indexes, retired_indexes
 from shared.settings import ServiceSettings
@@ -26,6 +26,7 @@ from shared.tracing import configure_tracing, flush_tracing
 from shared.uow import MongoTransactions
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 Loop = Callable[[asyncio.Event], Awaitable[None]]
 
@@ -44,10 +45,13 @@ class Runtime:
         *,
         emits: bool = True,
         expiries: Sequence[Expiry] = (),
+        retired: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         """`emits=False`: a service that never emits an event (its units of work may not) runs
         no outbox relay at all: no polls, no gauges queries, no outbox indexes. `expiries`: what
-        the service keeps only for a while, beside its inbox (and sent outbox entries)."""
+        the service keeps only for a while, beside its inbox (and sent outbox entries).
+        `retired`: indexes (by collection, names) an earlier version created, dropped at
+        startup."""
         self.settings = settings
         configure_tracing(settings.service_name)  # OTLP export only if OTEL_EXPORTER_OTLP_ENDPOINT
         self.metrics = ServiceMetrics(settings.service_name)
@@ -82,7 +86,9 @@ class Runtime:
         self.indexes = _merged(
             OUTBOX_INDEXES if emits else {}, expiry_indexes(self.retention.expiries), indexes
         )
-        self.retired_indexes = retired_indexes(self.retention.expiries)
+        self.retired_indexes = _merged(
+            retired_indexes(self.retention.expiries), OUTBOX_RETIRED if emits else {}, retired or {}
+        )
         self.kafka_connected = asyncio.Event()
         self.kafka_ready = asyncio.Event()
         self.db_ready = asyncio.Event()
@@ -209,9 +215,9 @@ class Runtime:
             return False
 
 
-def _merged(*parts: Mapping[str, Sequence[IndexModel]]) -> dict[str, Sequence[IndexModel]]:
-    """Index lists by collection, each part's models added to the ones before."""
-    out: dict[str, Sequence[IndexModel]] = {}
+def _merged(*parts: Mapping[str, Sequence[_T]]) -> dict[str, Sequence[_T]]:
+    """Index lists (models or names) by collection, each part's added to the ones before."""
+    out: dict[str, Sequence[_T]] = {}
     for part in parts:
         for collection, models in part.items():
             out[collection] = [*out.get(collection, ()), *models]

@@ -25,6 +25,7 @@ from services.notify.rendering import Renderer
 from services.notify.settings import NotifySettings
 from services.notify.stores import (
     INDEXES,
+    RETIRED,
     DeliveryQueue,
     DeliveryStore,
     PreferenceStore,
@@ -150,7 +151,9 @@ def staff_tokens(settings: NotifySettings, accounts: AccountVersions) -> Authent
 
 
 def build_app(settings: NotifySettings) -> FastAPI:
-    runtime = Runtime(settings, INDEXES | ACCOUNT_VERSION_INDEXES, emits=False)  # no outbox
+    runtime = Runtime(
+        settings, INDEXES | ACCOUNT_VERSION_INDEXES, emits=False, retired=RETIRED
+    )  # no outbox
     reports, deliveries = ReportStore(runtime.db), DeliveryStore(runtime.db)
     preferences = PreferenceStore(runtime.db)
     catalogue = CatalogueCache(CatalogCopy(runtime.db, max_age_s=settings.catalog_refresh_s))

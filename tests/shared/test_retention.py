@@ -11,7 +11,10 @@ from pymongo import AsyncMongoClient, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.mongo import Document, ensure_indexes
+from shared.outbox import OUTBOX
 from shared.retention import Expiry, Retention, expiry_indexes, retired_indexes
+from shared.runtime import Runtime
+from shared.settings import ServiceSettings
 from tests.conftest import Infra
 from tests.support import unique
 
@@ -74,3 +77,13 @@ async def test_dropping_a_retired_index_that_is_already_gone_is_not_an_error(
 ) -> None:
     await ensure_indexes(db, expiry_indexes([KEEP]), retired=retired_indexes([KEEP]))
     assert "inbox_ttl" not in await db["inbox"].index_information()
+
+
+async def test_a_service_drops_the_outbox_indexes_earlier_versions_built(
+    db: AsyncDatabase[Document],
+) -> None:
+    old = [IndexModel([("status", 1), ("ts", 1)], name="pending_by_ts")]
+    await ensure_indexes(db, {OUTBOX: [*old, IndexModel([("subject", 1)], name="by_subject_type")]})
+    runtime = Runtime(ServiceSettings(service_name="svc"), {})
+    await ensure_indexes(db, runtime.indexes, retired=runtime.retired_indexes)
+    assert set(await db[OUTBOX].index_information()) == {"_id_", "claimable", "sent_at"}

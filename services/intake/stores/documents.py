@@ -35,6 +35,18 @@ LIST_FIELDS = {
     "upkeep_at": 0,
     "location": 0,  # written by earlier versions
 }
+# What a nearby listing shows (`NearbyReport`) and its lookup filters on: the lookup reads every
+# open report of a few cells, so it fetches only these (the embedded database copies whatever a
+# projection leaves in; the rest of such a `Report` holds its defaults).
+NEARBY_FIELDS = {
+    "category": 1,
+    "description": 1,
+    "lat": 1,
+    "lon": 1,
+    "status": 1,
+    "created_at": 1,
+    "supporters": 1,
+}
 # What `derived` needs of a stored document (the catch-up reads only these).
 DERIVED_FROM = ("status", "category", "lat", "lon", "announced_at", "resolved_at")
 DERIVED = ("open_cells", "upkeep_at")

@@ -30,6 +30,7 @@ from .documents import (
     DERIVED,
     DERIVED_FROM,
     LIST_FIELDS,
+    NEARBY_FIELDS,
     cell_key,
     derived_of_document,
     derived_update,
@@ -104,7 +105,8 @@ class ReportStore:
     ) -> list[Report]:
         """Open reports within `radius_m`, nearest first: the cells of a small circle first,
         widening (only the cells each step adds) until `limit` reports are known to be the
-        nearest or the radius is covered."""
+        nearest or the radius is covered. Each holds the `NEARBY_FIELDS` only (the others their
+        defaults): enough for a listing and a duplicate check, never for a change."""
         found: dict[str, tuple[float, Report]] = {}
         asked: set[str] = set()
         for reach in ring_radii(radius_m):
@@ -112,7 +114,7 @@ class ReportStore:
             fresh = [k for k in dict.fromkeys(keys) if k not in asked]
             asked.update(fresh)
             if fresh:
-                async for doc in self.col.find({"open_cells": {"$in": fresh}}, LIST_FIELDS):
+                async for doc in self.col.find({"open_cells": {"$in": fresh}}, NEARBY_FIELDS):
                     report = from_document(doc)
                     away = distance_m(lat, lon, report.lat, report.lon)
                     if away <= radius_m and _open_of(report, category):

@@ -10,17 +10,24 @@ from collections.abc import Sequence
 
 from pymongo import IndexModel
 
-from services.notify.stores.deliveries import DELIVERIES, DELIVERY_INDEXES, DeliveryStore
+from services.notify.stores.deliveries import (
+    DELIVERIES,
+    DELIVERY_INDEXES,
+    DELIVERY_RETIRED,
+    DeliveryStore,
+)
 from services.notify.stores.preferences import PreferenceStore
 from services.notify.stores.queue import DeliveryQueue
 from services.notify.stores.reports import REPORT_INDEXES, REPORTS, STATUS_CHANGES, ReportStore
 
 INDEXES: dict[str, Sequence[IndexModel]] = {**REPORT_INDEXES, **DELIVERY_INDEXES}
+RETIRED: dict[str, list[str]] = {**DELIVERY_RETIRED}  # dropped at startup
 
 __all__ = [
     "DELIVERIES",
     "INDEXES",
     "REPORTS",
+    "RETIRED",
     "STATUS_CHANGES",
     "DeliveryQueue",
     "DeliveryStore",

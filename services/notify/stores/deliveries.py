@@ -35,9 +35,8 @@ FINAL = datetime(9999, 12, 31, tzinfo=UTC)
 DELIVERY_INDEXES: dict[str, Sequence[IndexModel]] = {
     DELIVERIES: [
         # One per (news, recipient, channel): the `_id` is a digest of the four
-        # (`domain/planning.delivery_id`), so the primary key holds it; a unique index on the four
-        # fields (`one_per_event_recipient_channel`, created by earlier versions) would only add
-        # a cost to every write of a delivery.
+        # (`domain/planning.delivery_id`), so the primary key holds it.
+        # The queue gauges, and the delivery log filtered by state.
         IndexModel([("status", ASCENDING), ("next_attempt_at", ASCENDING)], name="due"),
         IndexModel([("report_id", ASCENDING), ("created_at", ASCENDING)], name="by_report"),
         IndexModel([("created_at", DESCENDING)], name="by_created"),
@@ -46,6 +45,9 @@ DELIVERY_INDEXES: dict[str, Sequence[IndexModel]] = {
         IndexModel([("claimable_at", ASCENDING)], name="claimable"),
     ],
 }
+# Created by earlier versions, dropped at startup: a unique index on the four fields the `_id`
+# digests, which only cost every write of a delivery.
+DELIVERY_RETIRED = {DELIVERIES: ["one_per_event_recipient_channel"]}
 
 
 def claimable_at(status: DeliveryStatus, next_attempt_at: datetime | None) -> datetime:
