@@ -53,7 +53,8 @@ OUTBOX_INDEXES = {
     ]
 }
 # Created by earlier versions, dropped at startup: no query used them, and every index costs
-# each write of an entry (its insert and its mark as sent).
+# each write of an entry (its insert and its mark as sent: an update rewrites every index entry
+# of the document).
 OUTBOX_RETIRED = {OUTBOX: ["pending_by_ts", "by_subject_type"]}
 # Sent entries are kept a week (a replay to a new consumer reads them), then deleted.
 OUTBOX_EXPIRY = Expiry(OUTBOX, "sent_at", SENT_RETENTION, "sent_at", retired_ttl="sent_ttl")

@@ -16,7 +16,14 @@ from services.analytics.domain.stats import GridLimits
 from services.analytics.errors import ERRORS
 from services.analytics.handlers import TOPICS, batch_handler
 from services.analytics.settings import AnalyticsSettings
-from services.analytics.stores import INDEXES, FactQueries, FactStore, RollupGate, RollupStore
+from services.analytics.stores import (
+    INDEXES,
+    RETIRED,
+    FactQueries,
+    FactStore,
+    RollupGate,
+    RollupStore,
+)
 from services.analytics.stores.legacy import LegacyEventLog
 from services.analytics.usecases import UseCases
 from services.analytics.usecases.catalog import CatalogMemory
@@ -42,7 +49,9 @@ class Analytics:
 
 def build_projection(settings: AnalyticsSettings) -> Analytics:
     """Runtime, stores, use cases, the subscriber and the rollup check at start."""
-    runtime = Runtime(settings, INDEXES, emits=False)  # produces nothing: no outbox relay
+    runtime = Runtime(
+        settings, INDEXES, emits=False, retired=RETIRED
+    )  # no outbox relay: emits nothing
     facts, rollups, gate = FactStore(runtime.db), RollupStore(runtime.db), RollupGate()
     copy = CatalogCopy(runtime.db)
     memory = CatalogMemory(copy)

@@ -17,10 +17,11 @@ from collections.abc import Sequence
 
 from pymongo import IndexModel
 
-from services.analytics.stores.facts import FACTS, FACTS_INDEXES, FactStore
+from services.analytics.stores.facts import FACTS, FACTS_INDEXES, FACTS_RETIRED, FactStore
 from services.analytics.stores.queries import FactQueries
 from services.analytics.stores.rollups import ROLLUPS, ROLLUPS_INDEXES, RollupGate, RollupStore
 
 INDEXES: dict[str, Sequence[IndexModel]] = {FACTS: FACTS_INDEXES, ROLLUPS: ROLLUPS_INDEXES}
+RETIRED: dict[str, Sequence[str]] = {FACTS: FACTS_RETIRED}  # dropped at startup
 
-__all__ = ["INDEXES", "FactQueries", "FactStore", "RollupGate", "RollupStore"]
+__all__ = ["INDEXES", "RETIRED", "FactQueries", "FactStore", "RollupGate", "RollupStore"]

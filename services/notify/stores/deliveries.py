@@ -40,14 +40,19 @@ DELIVERY_INDEXES: dict[str, Sequence[IndexModel]] = {
         IndexModel([("status", ASCENDING), ("next_attempt_at", ASCENDING)], name="due"),
         IndexModel([("report_id", ASCENDING), ("created_at", ASCENDING)], name="by_report"),
         IndexModel([("created_at", DESCENDING)], name="by_created"),
-        IndexModel([("no_contact", ASCENDING), ("created_at", ASCENDING)], name="unreachable"),
+        # Staff log entries nobody could be told (a few): only those are in it.
+        IndexModel(
+            [("no_contact", ASCENDING), ("created_at", ASCENDING)],
+            name="unreachable_only",
+            partialFilterExpression={"no_contact": True},
+        ),
         # The worker's claim and its look-ahead: one range, queued deliveries only.
         IndexModel([("claimable_at", ASCENDING)], name="claimable"),
     ],
 }
-# Created by earlier versions, dropped at startup: a unique index on the four fields the `_id`
-# digests, which only cost every write of a delivery.
-DELIVERY_RETIRED = {DELIVERIES: ["one_per_event_recipient_channel"]}
+# Created by earlier versions, dropped at startup (each cost every write of a delivery): a unique
+# index on the four fields the `_id` digests, and `unreachable`, which held every delivery.
+DELIVERY_RETIRED = {DELIVERIES: ["one_per_event_recipient_channel", "unreachable"]}
 
 
 def claimable_at(status: DeliveryStatus, next_attempt_at: datetime | None) -> datetime:
