@@ -83,11 +83,8 @@ class Runtime:
         self.retention = Retention(
             self.db, [INBOX_EXPIRY, *([OUTBOX_EXPIRY] if emits else []), *expiries]
         )
-        self.indexes = _merged(
-            OUTBOX_INDEXES if emits else {}, expiry_indexes(self.retention.expiries), indexes
-        )
-        self.retired_indexes = _merged(
-            retired_indexes(self.retention.expiries), OUTBOX_RETIRED if emits else {}, retired or {}
+        self.indexes, self.retired_indexes = _index_plan(
+            self.retention.expiries, indexes, retired or {}, emits
         )
         self.kafka_connected = asyncio.Event()
         self.kafka_ready = asyncio.Event()
@@ -213,6 +210,20 @@ class Runtime:
             return bool(await self.broker.ping(timeout=2.0))
         except Exception:
             return False
+
+
+def _index_plan(
+    expiries: Sequence[Expiry],
+    own: Mapping[str, Sequence[IndexModel]],
+    retired: Mapping[str, Sequence[str]],
+    emits: bool,
+) -> tuple[dict[str, Sequence[IndexModel]], dict[str, Sequence[str]]]:
+    """The indexes to build and the ones to drop: the outbox's (if the service emits), its
+    expiries', the service's own."""
+    outbox = OUTBOX_INDEXES if emits else {}
+    build = _merged(outbox, expiry_indexes(expiries), own)
+    drop = _merged(retired_indexes(expiries), OUTBOX_RETIRED if emits else {}, retired)
+    return build, drop
 
 
 def _merged(*parts: Mapping[str, Sequence[_T]]) -> dict[str, Sequence[_T]]:

@@ -151,9 +151,7 @@ def staff_tokens(settings: NotifySettings, accounts: AccountVersions) -> Authent
 
 
 def build_app(settings: NotifySettings) -> FastAPI:
-    runtime = Runtime(
-        settings, INDEXES | ACCOUNT_VERSION_INDEXES, emits=False, retired=RETIRED
-    )  # no outbox
+    runtime = Runtime(settings, INDEXES | ACCOUNT_VERSION_INDEXES, emits=False, retired=RETIRED)
     reports, deliveries = ReportStore(runtime.db), DeliveryStore(runtime.db)
     preferences = PreferenceStore(runtime.db)
     catalogue = CatalogueCache(CatalogCopy(runtime.db, max_age_s=settings.catalog_refresh_s))
