@@ -152,26 +152,33 @@ def check(
             )
         )
     if mail_per_address is not None:
-        out.append(_resident_emails_sent(posted, deliveries))
-    if (
-        mail_per_address is not None
-        and sent_email_per_address is not None
-        and distinct_mail_per_address is not None
-    ):
-        out += _mail_at_least_once(
-            mail_per_address, distinct_mail_per_address, sent_email_per_address
+        out += _mail_verdicts(
+            posted, deliveries, mail_per_address, sent_email_per_address, distinct_mail_per_address
         )
-    elif mail_per_address is not None and sent_email_per_address is not None:
+    return out
+
+
+def _mail_verdicts(
+    posted: list[str],
+    deliveries: list[dict[str, Any]],
+    mail: dict[str, int],
+    sent: dict[str, int] | None,
+    distinct: dict[str, int] | None,
+) -> list[Verdict]:
+    """The emails: every resident email delivery sent, and what the mail sink received of them
+    (once per delivery with `distinct`, else exactly once)."""
+    out = [_resident_emails_sent(posted, deliveries)]
+    if sent is not None and distinct is not None:
+        out += _mail_at_least_once(mail, distinct, sent)
+    elif sent is not None:
         bad = [
-            f"{a}: {mail_per_address.get(a, 0)} mails, {n} sent"
-            for a, n in sent_email_per_address.items()
-            if mail_per_address.get(a, 0) != n
+            f"{a}: {mail.get(a, 0)} mails, {n} sent" for a, n in sent.items() if mail.get(a, 0) != n
         ]
         out.append(
             Verdict(
                 "each email notify sent arrived exactly once (mail sink)",
                 not bad,
-                len(sent_email_per_address),
+                len(sent),
                 len(bad),
                 f"e.g. {_sample(bad)}" if bad else "",
             )
@@ -179,18 +186,25 @@ def check(
     return out
 
 
-def _resident_emails_sent(posted: list[str], deliveries: list[dict[str, Any]]) -> Verdict:
-    """With a mail sink that accepts everything, every resident email ends `sent`: one ended
-    otherwise (dead, skipped) was never tried or was refused, and the mail checks alone would
-    count it as nothing sent and nothing owed."""
-    wanted = set(posted)
-    emails = [
+def _resident_emails(
+    deliveries: list[dict[str, Any]], report_ids: Iterable[str]
+) -> list[dict[str, Any]]:
+    """The email deliveries to residents of these reports."""
+    wanted = set(report_ids)
+    return [
         d
         for d in deliveries
         if d.get("channel") == "email"
         and d.get("recipient_kind") == "resident"
         and d.get("report_id") in wanted
     ]
+
+
+def _resident_emails_sent(posted: list[str], deliveries: list[dict[str, Any]]) -> Verdict:
+    """With a mail sink that accepts everything, every resident email ends `sent`: one ended
+    otherwise (dead, skipped) was never tried or was refused, and the mail checks alone would
+    count it as nothing sent and nothing owed."""
+    emails = _resident_emails(deliveries, posted)
     unsent = Counter(
         f"{d.get('status')} ({d.get('last_error')})" for d in emails if d.get("status") != "sent"
     )
@@ -304,16 +318,8 @@ async def _announced(
     wanted = set(posted)
     out: dict[str, dict[str, int]] = {}
     for type_, svc in ANNOUNCED_BY.items():
-        outbox = mongo[db_names[svc]]["outbox"]
-        cursor = outbox.find({}, {"subject": 1, "type": 1})
-        counts = Counter(
-            [
-                d["subject"]
-                async for d in cursor
-                if d.get("type") == type_ and d["subject"] in wanted
-            ]
-        )
-        out[type_] = dict(counts)
+        cursor = mongo[db_names[svc]]["outbox"].find({"type": type_}, {"subject": 1})
+        out[type_] = dict(Counter([d["subject"] async for d in cursor if d["subject"] in wanted]))
     return out
 
 
@@ -332,13 +338,8 @@ def sent_email_per_address(
     that gave one."""
     email_of = {p.id: p.email for p in posted if p.email}
     sent = dict.fromkeys(email_of.values(), 0)
-    for d in deliveries:
-        if (
-            d.get("channel") == "email"
-            and d.get("recipient_kind") == "resident"
-            and d.get("status") == "sent"
-            and d["report_id"] in email_of
-        ):
+    for d in _resident_emails(deliveries, email_of):
+        if d.get("status") == "sent":
             sent[email_of[d["report_id"]]] += 1
     return sent
 

@@ -49,9 +49,7 @@ class Analytics:
 
 def build_projection(settings: AnalyticsSettings) -> Analytics:
     """Runtime, stores, use cases, the subscriber and the rollup check at start."""
-    runtime = Runtime(
-        settings, INDEXES, emits=False, retired=RETIRED
-    )  # no outbox relay: emits nothing
+    runtime = Runtime(settings, INDEXES, emits=False, retired=RETIRED)  # no outbox relay
     facts, rollups, gate = FactStore(runtime.db), RollupStore(runtime.db), RollupGate()
     copy = CatalogCopy(runtime.db)
     memory = CatalogMemory(copy)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 
 from services.analytics.domain.facts import Fact, Recorded, build_fact, kept
 from services.analytics.domain.rollups import Delta
@@ -31,16 +31,12 @@ class Projected:
     first: bool = False
 
 
-def _millis(at: datetime) -> datetime:
-    """Times are kept to the millisecond, as the database keeps them, so a fact computed from
-    a new event equals the one computed later from the stored copy."""
-    return to_millis(at)
-
-
 def recorded(topic: str, event: CloudEvent) -> Recorded:
-    """An event as analytics keeps it (without the fields it never needs)."""
+    """An event as analytics keeps it (without the fields it never needs), its time to the
+    millisecond as the database keeps it: a fact computed from a new event then equals the one
+    computed later from the stored copy."""
     return Recorded(
-        event.id, topic, event.source, event.sequence, _millis(event.time), kept(event.data)
+        event.id, topic, event.source, event.sequence, to_millis(event.time), kept(event.data)
     )
 
 
