@@ -3,18 +3,21 @@ assigned, and nothing is assigned or announced twice."""
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 from pymongo import AsyncMongoClient
 
 from tests.faults.harness import (
     Document,
     Launcher,
+    Posted,
     all_assigned,
     assigned_entries,
     assignments_per_report,
     catalogue_reached,
     outbox_events_per_report,
-    post_reports,
+    post_report,
 )
 from tests.support import eventually
 
@@ -28,7 +31,12 @@ async def test_routing_killed_mid_stream_loses_nothing_and_doubles_nothing(
     await launcher.start(http, routing, intake)
     await catalogue_reached(http, intake)
 
-    reports = await post_reports(http, intake, N)
+    # One after another, still arriving when routing dies: posted all at once, a fast routing
+    # could finish them before the kill.
+    async def post_in_turn() -> list[Posted]:
+        return [await post_report(http, intake, i) for i in range(N)]
+
+    posting = asyncio.create_task(post_in_turn())
 
     async def some_routed() -> int:
         return len(await assignments_per_report(mongo, routing.db))
@@ -36,6 +44,7 @@ async def test_routing_killed_mid_stream_loses_nothing_and_doubles_nothing(
     routed_before_kill = await eventually(some_routed, interval=0.02, what="routing under way")
     routing.kill()
     routing.start()
+    reports = await posting
 
     await all_assigned(http, intake, reports, timeout=90)
     # Redelivered copies may still be in flight: count only once routing has committed them all.
