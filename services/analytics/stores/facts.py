@@ -8,7 +8,7 @@ from dataclasses import asdict, fields
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import ASCENDING, IndexModel, InsertOne, ReplaceOne
+from pymongo import ASCENDING, IndexModel, ReplaceOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -107,16 +107,24 @@ class FactStore:
     async def save(
         self, projected: Sequence[Projected], session: AsyncClientSession | None = None
     ) -> None:
-        """Inserts the new reports' documents and replaces the others' (one write of each kind:
-        an insert costs a third of a replacement)."""
-        writes: list[InsertOne[Document] | ReplaceOne[Document]] = [
-            InsertOne(fact_doc(p))
-            if p.first
-            else ReplaceOne({"_id": p.fact.report_id}, fact_doc(p), upsert=True)
+        """Inserts the new reports' documents, then replaces the others' (one write of each
+        kind: an insert costs a third of a replacement).
+
+        Two commands, the insert first: in a transaction a write that fails aborts it, and an
+        unordered bulk write of both kinds would send the replacements to the aborted
+        transaction anyway, whose `NoSuchTransaction` (a transient error) hides the duplicate
+        key of an optimistic insert: the driver would retry the same attempt for two minutes
+        instead of the batch being applied again reading the facts."""
+        new = [fact_doc(p) for p in projected if p.first]
+        if new:
+            await self.col.insert_many(new, session=session)
+        replaced = [
+            ReplaceOne({"_id": p.fact.report_id}, fact_doc(p), upsert=True)
             for p in projected
+            if not p.first
         ]
-        if writes:
-            await self.col.bulk_write(writes, ordered=False, session=session)
+        if replaced:
+            await self.col.bulk_write(replaced, ordered=False, session=session)
 
     async def overdue(self, now: datetime) -> list[Where]:
         """Where each report under an agency's deadline and past it is (bounded by those: the
