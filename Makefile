@@ -33,7 +33,7 @@ lint: install
 clean:
 	rm -rf $(VENV) .tools .devstack .mypy_cache .ruff_cache .pytest_cache
 
-# Starts its own embedded stack, measures issue 11's figures, stops it (about 15 minutes).
+# Starts its own embedded stack, measures issue 11's figures, stops it (20-45 minutes).
 # BENCH_ARGS e.g. "--quick" (a few minutes), "--history 0", "--attach" (a running `make run`).
 bench: install
 	$(PY) -m bench $(BENCH_ARGS)
