@@ -1,4 +1,5 @@
-"""Test helpers: polling with a deadline, running an app in-process over its real lifespan."""
+"""Test helpers: polling with a deadline, running an app in-process over its real lifespan, an
+event as the consumer polls it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from typing import TypeVar
 import httpx
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+
+from shared.batch import Incoming
+from shared.events import CloudEvent
 
 T = TypeVar("T")
 
@@ -52,3 +56,8 @@ async def wait_ready(client: httpx.AsyncClient, timeout: float = 60.0) -> None:
         return (await client.get("/health/ready")).status_code == 200
 
     await eventually(ready, timeout=timeout, what="service ready")
+
+
+def polled(event: CloudEvent) -> Incoming:
+    """An event as the consumer hands it to a batch handler."""
+    return Incoming(event.type, event, {}, None, b"")

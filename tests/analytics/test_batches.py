@@ -7,15 +7,9 @@ from __future__ import annotations
 
 import asyncio
 
-from shared.batch import Incoming
-from shared.events import CloudEvent
 from tests.analytics.conftest import Running
 from tests.analytics.factory import Story
-from tests.support import unique
-
-
-def polled(*events: CloudEvent) -> list[Incoming]:
-    return [Incoming(e.type, e, {}, None, b"") for e in events]
+from tests.support import polled, unique
 
 
 async def test_a_creation_arriving_after_the_assignment_is_projected_with_the_rest_of_its_batch(
@@ -25,10 +19,12 @@ async def test_a_creation_arriving_after_the_assignment_is_projected_with_the_re
     late_created, late_assigned = late.created(0).assigned(1).events
     other_created, other_assigned = other.created(0).assigned(1).events
     applier = running.runtime.consumer.applier
-    await applier.apply(polled(late_assigned, other_created))
+    await applier.apply([polled(late_assigned), polled(other_created)])
     # `late`'s first event here is its creation (assumed new: its fact is inserted); `other`'s
     # fact is replaced: two writes of one transaction, the first of which meets a duplicate
-    await asyncio.wait_for(applier.apply(polled(late_created, other_assigned)), timeout=20)
+    await asyncio.wait_for(
+        applier.apply([polled(late_created), polled(other_assigned)]), timeout=20
+    )
     facts = running.runtime.db["facts"].find({"_id": {"$in": [late.report_id, other.report_id]}})
     assert {d["_id"]: (d["status"], d["category"]) async for d in facts} == {
         late.report_id: ("assigned", "pothole"),

@@ -10,16 +10,12 @@ import pytest
 
 from services.intake.domain.projection import CONSUMED
 from services.intake.handlers import TOPICS, Handlers
-from shared.batch import Incoming
 from shared.catalog import CatalogV1
 from shared.events import CloudEvent, ReportAcceptedV1, ReportAssignedV1, Status, Topic
 from shared.uow import FakeUnitOfWork
 from tests.intake.conftest import CATALOG, catalog_event, lifecycle
 from tests.intake.fakes import INTAKE, T0, a_report, world
-
-
-def incoming(event: CloudEvent) -> Incoming:
-    return Incoming(event.type, event, {}, None, b"")
+from tests.support import polled
 
 
 def assigned(rid: str = "r1") -> CloudEvent:
@@ -46,7 +42,7 @@ def test_one_handler_takes_every_consumed_topic_and_the_catalogue() -> None:
 
 async def test_a_mixed_batch_stores_the_catalogue_and_projects_the_lifecycle_at_once() -> None:
     w = world(None, a_report())
-    batch = [incoming(started()), incoming(catalogue(4)), incoming(assigned())]
+    batch = [polled(started()), polled(catalogue(4)), polled(assigned())]
     await Handlers(w.intake.events).on_batch(batch, FakeUnitOfWork({}, INTAKE))
     report = w.reports.by_id["r1"]
     assert (report.status, report.agency_name) == (Status.IN_PROGRESS, "Roads")
@@ -57,7 +53,7 @@ async def test_a_mixed_batch_stores_the_catalogue_and_projects_the_lifecycle_at_
 
 async def test_a_batch_of_one_catalogue_touches_no_report() -> None:
     w = world(None, a_report())
-    await Handlers(w.intake.events).on_batch([incoming(catalogue(4))], FakeUnitOfWork({}, INTAKE))
+    await Handlers(w.intake.events).on_batch([polled(catalogue(4))], FakeUnitOfWork({}, INTAKE))
     assert (w.reports.reads, w.reports.writes) == (0, 0)
 
 
@@ -67,7 +63,7 @@ async def test_an_unknown_report_is_logged_with_its_event_and_the_rest_applies(
     w = world(None, a_report())
     with caplog.at_level(logging.WARNING):
         await Handlers(w.intake.events).on_batch(
-            [incoming(assigned("ghost")), incoming(assigned())], FakeUnitOfWork({}, INTAKE)
+            [polled(assigned("ghost")), polled(assigned())], FakeUnitOfWork({}, INTAKE)
         )
     assert w.reports.by_id["r1"].status == Status.ASSIGNED
     assert any("unknown report" in r.getMessage() for r in caplog.records)

@@ -24,12 +24,12 @@ from services.notify.domain.model import (
 from services.notify.handlers import EventHandlers
 from services.notify.usecases.catalogue import CatalogueCache
 from services.notify.usecases.events import NewsConfig, RecordEvents
-from shared.batch import Incoming as Polled
 from shared.catalog import CatalogV1
 from shared.crypto import PiiBox
 from shared.events import CloudEvent, Topic, utcnow
 from shared.settings import DEV_PII_KEY
 from shared.uow import FakeTransactions, Session, UnitOfWork
+from tests.support import polled
 
 BOX = PiiBox(DEV_PII_KEY)
 TOKENS = UnsubscribeTokens("test-unsubscribe-secret")
@@ -237,11 +237,6 @@ class FakeHandoff:
 
     def hand_over(self, lease: Lease, deliveries: list[Delivery]) -> None:
         self.handed.append((lease, deliveries))
-
-
-def polled(event: CloudEvent) -> Polled:
-    """An event as the consumer hands it to a batch handler."""
-    return Polled(event.type, event, {}, None, b"")
 
 
 @dataclass

@@ -32,9 +32,8 @@ from shared.outbox import Outbox
 from shared.settings import DEV_PII_KEY
 from shared.uow import MongoTransactions, UnitOfWork
 from tests.conftest import Infra
-from tests.notify.fakes import polled
 from tests.notify.harness import assigned, catalog, created, resolved
-from tests.support import unique
+from tests.support import polled, unique
 
 
 class Harness:
